@@ -1,0 +1,12 @@
+"""The Pulumi program: this stack's Auth0 M2M estate.
+
+The stack file (stacks/Pulumi.<stack>.yaml) is read and validated whole first; a bad stack registers
+nothing. Everything reusable lives in the auth0_m2m library (components/).
+"""
+
+from auth0_m2m import Estate, load_program_config
+from auth0_m2m.program import export_estate
+
+config = load_program_config()
+estate = Estate(config.environment, config)
+export_estate(estate, config)

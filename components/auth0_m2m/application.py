@@ -1,0 +1,175 @@
+"""The M2MApplication component: one Auth0 machine-to-machine application and everything deciding its reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_auth0 as auth0
+
+from . import naming
+from .config import ApplicationConfig
+from .loading import validate
+
+# Grants for the client-credentials flow always have the subject type "client"; sending it explicitly
+# keeps the API's default from ever showing up as a diff.
+SUBJECT_TYPE = "client"
+
+
+@dataclass(frozen=True)
+class M2MApplicationArgs:
+    """What one M2MApplication needs: its configuration, and how the names it uses resolve."""
+
+    application: ApplicationConfig
+    """The application, its grants and its default organization (the same model a stack file uses)."""
+    audiences: Mapping[str, str]
+    """API key -> API identifier (audience) for every API the grants name."""
+    organization_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Organization name -> Auth0 organization id for every organization the application names."""
+    api_dependencies: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    """API key -> resources a grant must wait for (a managed API and its scopes)."""
+    production: bool = False
+    """Apply production rules (any-organization access needs a justification)."""
+    source: Optional[str] = None
+    """How error messages name where the configuration came from (defaults to the component's name)."""
+
+
+class M2MApplication(pulumi.ComponentResource):
+    """An Auth0 `non_interactive` client with the client-credentials grant, its secret, one client grant per
+    API and the organizations each grant is authorized for.
+
+    Children: the ``auth0.Client`` (parent: this component); its ``auth0.ClientCredentials`` and one
+    ``auth0.ClientGrant`` per API (parent: the client); one ``auth0.OrganizationClientGrant`` per authorized
+    organization (parent: its grant). Names come from the application name, the audience and the
+    organization name, so reordering configuration changes nothing.
+    """
+
+    client: auth0.Client
+    client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
+    grant_ids: pulumi.Output[dict]
+    authorized_organizations: dict[str, list[str]]
+
+    TYPE = "auth0-m2m:index:M2MApplication"
+
+    def __init__(self, name: str, args: M2MApplicationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        app = args.application
+        if name != app.name:
+            raise ValueError(f"M2MApplication resource name {name!r} must equal the application name {app.name!r}")
+        _validate_alone(args)
+        super().__init__(self.TYPE, name, _component_props(args), opts)
+
+        self.client = auth0.Client(
+            naming.client(app.name),
+            name=app.auth0_name,
+            app_type="non_interactive",
+            grant_types=["client_credentials"],
+            is_first_party=True,
+            description=app.description,
+            client_metadata=dict(app.metadata),
+            default_organization=(
+                auth0.ClientDefaultOrganizationArgs(
+                    organization_id=args.organization_ids[app.default_organization],
+                    flows=["client_credentials"],
+                )
+                if app.default_organization
+                else None
+            ),
+            opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name))),
+        )
+        credentials = auth0.ClientCredentials(
+            naming.credentials(app.name),
+            client_id=self.client.client_id,
+            authentication_method=app.authentication_method.value,
+            opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name))),
+        )
+
+        grant_ids: dict[str, pulumi.Output[str]] = {}
+        self.authorized_organizations = {}
+        for grant in app.grants:
+            audience = args.audiences[grant.api]
+            grant_name = naming.grant(app.name, audience)
+            client_grant = auth0.ClientGrant(
+                grant_name,
+                client_id=self.client.client_id,
+                audience=audience,
+                scopes=list(grant.scopes),
+                organization_usage=grant.organization_usage.value,
+                allow_any_organization=grant.allow_any_organization,
+                subject_type=SUBJECT_TYPE,
+                opts=pulumi.ResourceOptions(
+                    parent=self.client,
+                    depends_on=list(args.api_dependencies.get(grant.api, ())),
+                    aliases=naming.aliases(grant_name),
+                ),
+            )
+            for organization in grant.organizations:
+                link_name = naming.organization_grant(app.name, audience, organization)
+                auth0.OrganizationClientGrant(
+                    link_name,
+                    organization_id=args.organization_ids[organization],
+                    grant_id=client_grant.id,
+                    opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name)),
+                )
+            grant_ids[audience] = client_grant.id
+            self.authorized_organizations[audience] = list(grant.organizations)
+
+        self.client_id = self.client.client_id
+        self.client_secret = pulumi.Output.secret(credentials.client_secret)
+        self.grant_ids = pulumi.Output.from_input(grant_ids)
+        self.register_outputs(
+            {
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "grant_ids": self.grant_ids,
+                "authorized_organizations": self.authorized_organizations,
+            }
+        )
+
+
+def _validate_alone(args: M2MApplicationArgs) -> None:
+    """Apply the stack rules to this one application, for callers that build it without a stack file.
+
+    A stack that went through :func:`auth0_m2m.loading.validate` passes trivially; another team's
+    program gets the same errors, naming the application, API and field, before anything is registered.
+    """
+    app = args.application
+    missing_apis = sorted({g.api for g in app.grants} - set(args.audiences))
+    named_orgs = {o for g in app.grants for o in g.organizations} | (
+        {app.default_organization} if app.default_organization else set()
+    )
+    missing_orgs = sorted(named_orgs - set(args.organization_ids))
+    source = args.source or f"M2MApplication {app.name!r}"
+    raw = {
+        "environment": "component",
+        "production": args.production,
+        # Known names stand in as existing organizations and unmanaged APIs, so that only genuinely
+        # unknown references are reported (by the same rule that reports them in stack files).
+        "organizations": {name: {} for name in named_orgs if name not in missing_orgs},
+        "apis": {
+            key: {"identifier": args.audiences[key]} for key in {g.api for g in app.grants} if key not in missing_apis
+        },
+        "applications": [app.model_dump(mode="json")],
+    }
+    validate(raw, source)
+
+
+def _component_props(args: M2MApplicationArgs) -> dict:
+    """Inputs recorded on the component, so that reviews and policies see the intent behind the children."""
+    app = args.application
+    return {
+        "application": app.name,
+        "production": args.production,
+        "default_organization": app.default_organization,
+        "grants": [
+            {
+                "audience": args.audiences[grant.api],
+                "organization_usage": grant.organization_usage.value,
+                "allow_any_organization": grant.allow_any_organization,
+                "organizations": list(grant.organizations),
+                "justification": grant.justification,
+            }
+            for grant in app.grants
+        ],
+    }

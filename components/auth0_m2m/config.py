@@ -1,0 +1,237 @@
+"""The stack configuration model: one pydantic model per concept.
+
+A stack file (``stacks/Pulumi.<stack>.yaml``) describes an *estate*: the organizations and APIs that
+applications refer to by name, and the machine-to-machine applications with one grant per API. This
+module only parses and normalizes single objects (field formats, Auth0's own limits). The rules that
+relate several objects live in :mod:`auth0_m2m.rules`, one function per rule, so that each has a
+precise message and a table-driven test.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# Auth0 organization names: 1-50 chars of lowercase letters, digits, "_" and "-" (may start with a digit).
+ORGANIZATION_NAME_PATTERN = r"^[a-z0-9_-]{1,50}$"
+# Organization ids as Auth0 issues them: "org_" followed by alphanumerics.
+ORGANIZATION_ID_PATTERN = r"^org_[A-Za-z0-9]{1,46}$"
+# Application keys name Pulumi resources and appear in URNs, so they are kept to a slug.
+APPLICATION_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+# API keys are the short names grants use to refer to an API in the stack file.
+API_KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+# Scope values: 1-280 characters without whitespace (tokens carry them space-separated).
+SCOPE_PATTERN = r"^[^\s]{1,280}$"
+# Auth0 rejects "<" and ">" in client and resource-server names.
+DISPLAY_NAME_PATTERN = r"^[^<>]{1,200}$"
+
+_SCOPE_RE = re.compile(SCOPE_PATTERN)
+
+# What each pattern means, for error messages that a person can act on.
+PATTERN_HELP = {
+    ORGANIZATION_NAME_PATTERN: "an Auth0 organization name: 1-50 lowercase letters, digits, '_' or '-'",
+    ORGANIZATION_ID_PATTERN: "an Auth0 organization id: 'org_' followed by letters and digits",
+    # Application names and API keys share this pattern.
+    APPLICATION_NAME_PATTERN: "a key: 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or "
+    "digit",
+    DISPLAY_NAME_PATTERN: "a display name: 1-200 characters without '<' or '>'",
+    SCOPE_PATTERN: "a scope value: 1-280 characters without whitespace",
+    r"^[^\s]{1,600}$": "an API identifier: 1-600 characters without whitespace",
+    r"^[a-z0-9-]{1,32}$": "an environment name: 1-32 lowercase letters, digits or '-'",
+}
+
+
+class OrganizationUsage(str, Enum):
+    """How a client grant may be used with organizations (Auth0 dashboard: None / Optional / Required)."""
+
+    DENY = "deny"
+    ALLOW = "allow"
+    REQUIRE = "require"
+
+
+class AuthenticationMethod(str, Enum):
+    """How the application authenticates at the token endpoint with its client secret."""
+
+    CLIENT_SECRET_POST = "client_secret_post"
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+
+
+class _Model(BaseModel):
+    # Unknown keys are typos until proven otherwise: reject them instead of silently ignoring them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class OrganizationConfig(_Model):
+    """An Auth0 organization that grants are authorized for. Its key in ``organizations`` is its Auth0 name."""
+
+    id: Optional[Annotated[str, StringConstraints(pattern=ORGANIZATION_ID_PATTERN)]] = Field(
+        default=None,
+        description="The organization's Auth0 id (org_...). When set, no lookup is made. Not allowed with manage: true.",
+    )
+    manage: bool = Field(
+        default=False,
+        description="Create and own the organization in this stack. Otherwise it must already exist in the tenant "
+        "and is referenced by id, or looked up by name once per run.",
+    )
+    display_name: Optional[Annotated[str, StringConstraints(min_length=1, max_length=255)]] = Field(
+        default=None,
+        description="Display name of a managed organization (defaults to its name).",
+    )
+
+
+class ApiConfig(_Model):
+    """An API (Auth0 resource server) that applications receive grants for."""
+
+    identifier: Annotated[str, StringConstraints(pattern=r"^[^\s]{1,600}$")] = Field(
+        description="The API identifier: the `audience` of token requests. Immutable in Auth0.",
+    )
+    manage: bool = Field(
+        default=False,
+        description="Create and own the API (resource server and its scopes) in this stack.",
+    )
+    name: Optional[Annotated[str, StringConstraints(pattern=DISPLAY_NAME_PATTERN)]] = Field(
+        default=None,
+        description="Display name of a managed API (defaults to the key).",
+    )
+    scopes: dict[str, Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=dict,
+        description="The API's scopes, value -> description. For a managed API these are created; for any API, "
+        "when present, grants may only use these scopes.",
+    )
+    token_lifetime: Annotated[int, Field(ge=1, le=2592000)] = Field(
+        default=86400,
+        description="Lifetime in seconds of access tokens for a managed API (Auth0's default is 86400).",
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _scope_values_are_valid(cls, scopes: dict[str, str]) -> dict[str, str]:
+        for value in scopes:
+            if not _SCOPE_RE.match(value):
+                raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+        return dict(sorted(scopes.items()))
+
+
+class GrantConfig(_Model):
+    """Access of one application to one API: a client grant, and the organizations it is authorized for."""
+
+    api: Annotated[str, StringConstraints(pattern=API_KEY_PATTERN)] = Field(
+        description="Key of the API in the stack's `apis` section.",
+    )
+    scopes: tuple[str, ...] = Field(
+        default=(),
+        description="Scopes granted. Sorted and de-duplicated before they are sent, so order never shows as a diff.",
+    )
+    organization_usage: OrganizationUsage = Field(
+        default=OrganizationUsage.DENY,
+        description="deny (None): tokens must not name an organization; allow (Optional): with or without; "
+        "require (Required): tokens always carry an organization (the default organization when none is named).",
+    )
+    allow_any_organization: bool = Field(
+        default=False,
+        description="Let the grant be used with any organization of the tenant, without explicit authorization. "
+        "Auth0 reserves this for trusted first-party applications.",
+    )
+    organizations: tuple[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)], ...] = Field(
+        default=(),
+        description="Organizations (keys of `organizations`) the grant is explicitly authorized for.",
+    )
+    justification: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)]] = (
+        Field(
+            default=None,
+            description="Why allow_any_organization is needed. Required for it in a production stack; recorded in "
+            "the stack outputs and the access report.",
+        )
+    )
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _normalize_scopes(cls, scopes: object) -> object:
+        if isinstance(scopes, (list, tuple)):
+            for value in scopes:
+                if not isinstance(value, str) or not _SCOPE_RE.match(value):
+                    raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+            return tuple(sorted(set(scopes)))
+        return scopes
+
+    @field_validator("organizations", mode="after")
+    @classmethod
+    def _normalize_organizations(cls, organizations: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(organizations)))
+
+
+class ApplicationConfig(_Model):
+    """A machine-to-machine application: a `non_interactive` client with the client-credentials grant."""
+
+    name: Annotated[str, StringConstraints(pattern=APPLICATION_NAME_PATTERN)] = Field(
+        description="Stable key of the application: names its Pulumi resources, and is its Auth0 name unless "
+        "display_name is set. Renaming it replaces the application.",
+    )
+    display_name: Optional[Annotated[str, StringConstraints(pattern=DISPLAY_NAME_PATTERN)]] = Field(
+        default=None,
+        description="Name shown in the Auth0 dashboard (defaults to name); can change without replacement.",
+    )
+    description: Annotated[str, StringConstraints(max_length=140)] = Field(
+        default="Managed by Pulumi (auth0-m2m)",
+        description="Auth0 application description (at most 140 characters).",
+    )
+    metadata: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")],
+        Annotated[str, StringConstraints(max_length=255)],
+    ] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="Auth0 client_metadata: at most 10 keys, string values of at most 255 characters.",
+    )
+    authentication_method: AuthenticationMethod = Field(
+        default=AuthenticationMethod.CLIENT_SECRET_POST,
+        description="Token endpoint authentication method for the client secret.",
+    )
+    default_organization: Optional[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)]] = Field(
+        default=None,
+        description="Organization used for token requests that name none, for APIs whose grant requires one.",
+    )
+    grants: tuple[GrantConfig, ...] = Field(
+        default=(),
+        description="One entry per API the application may get tokens for.",
+    )
+
+    @property
+    def auth0_name(self) -> str:
+        return self.display_name or self.name
+
+
+class StackConfig(_Model):
+    """Everything one stack file declares: the estate of one environment."""
+
+    environment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
+        description="Environment name (local, dev, staging, prod); shown in reports and in client metadata.",
+    )
+    production: bool = Field(
+        default=False,
+        description="A production stack: any-organization access needs a justification, and clients and grants "
+        "are protected from deletion.",
+    )
+    protect: Optional[bool] = Field(
+        default=None,
+        description="Protect clients and grants from deletion (defaults to the value of production).",
+    )
+    organizations: dict[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)], OrganizationConfig] = (
+        Field(default_factory=dict, description="Organizations by Auth0 name.")
+    )
+    apis: dict[Annotated[str, StringConstraints(pattern=API_KEY_PATTERN)], ApiConfig] = Field(
+        default_factory=dict, description="APIs by key."
+    )
+    applications: tuple[ApplicationConfig, ...] = Field(
+        default=(), description="The machine-to-machine applications."
+    )
+
+    @property
+    def protected(self) -> bool:
+        return self.production if self.protect is None else self.protect
+
+    def application(self, name: str) -> ApplicationConfig:
+        return next(app for app in self.applications if app.name == name)

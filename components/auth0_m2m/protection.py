@@ -1,0 +1,23 @@
+"""Deletion safety: in protected (production) stacks, clients and client grants cannot be deleted by accident.
+
+Applied as one Pulumi resource transform on the Estate component, so it reaches every client and grant
+below it without per-resource boilerplate. Organization authorizations are left unprotected on purpose:
+revoking an organization's access must stay a one-line change.
+Retiring an application deliberately: see the README ("Retiring an application").
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+PROTECTED_TYPES = frozenset({"auth0:index/client:Client", "auth0:index/clientGrant:ClientGrant"})
+
+
+def protect_clients_and_grants(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+    if args.type_ not in PROTECTED_TYPES:
+        return None
+    return pulumi.ResourceTransformResult(
+        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
+    )

@@ -1,0 +1,297 @@
+"""Cross-object rules of a stack configuration: pure functions, one per rule.
+
+Each rule takes a parsed :class:`StackConfig` and yields a :class:`Problem` for every violation. They
+run, all of them, before any resource is registered; :data:`RULES` is the list that
+:func:`auth0_m2m.loading.validate` applies. Rules assume the per-object checks of the pydantic models
+already passed, and tolerate dangling references (their own rule reports those).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Callable, Iterator
+
+from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from .errors import Problem
+
+# Auth0 public cloud refuses the 101st client grant linked to one organization (409 "Quota exceeded").
+MAX_GRANTS_PER_ORGANIZATION = 100
+
+Rule = Callable[[StackConfig], Iterator[Problem]]
+
+
+def _grant_problem(cfg: StackConfig, app: ApplicationConfig, grant: GrantConfig, field: str, message: str) -> Problem:
+    api = cfg.apis.get(grant.api)
+    return Problem(
+        field=field,
+        message=message,
+        application=app.name,
+        api=grant.api,
+        audience=api.identifier if api else None,
+    )
+
+
+def _grants(cfg: StackConfig) -> Iterator[tuple[ApplicationConfig, GrantConfig]]:
+    for app in cfg.applications:
+        for grant in app.grants:
+            yield app, grant
+
+
+def application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """Application names are the stable keys of their resources: two with one name would collide."""
+    counts = Counter(app.name for app in cfg.applications)
+    for name, count in sorted(counts.items()):
+        if count > 1:
+            yield Problem(
+                field="name",
+                application=name,
+                message=f"{count} applications are named {name!r}; application names must be unique in a stack",
+            )
+
+
+def auth0_application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """Two clients with one dashboard name cannot be told apart by the people who operate the tenant."""
+    seen: dict[str, str] = {}
+    for app in cfg.applications:
+        other = seen.setdefault(app.auth0_name, app.name)
+        if other != app.name:
+            yield Problem(
+                field="display_name",
+                application=app.name,
+                message=f"Auth0 name {app.auth0_name!r} is already used by application {other!r}",
+            )
+
+
+def api_identifiers_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """An identifier is the audience: two API keys for one audience would make grants ambiguous."""
+    seen: dict[str, str] = {}
+    for key, api in cfg.apis.items():
+        other = seen.setdefault(api.identifier, key)
+        if other != key:
+            yield Problem(
+                field="identifier",
+                message=f"API {key!r} has identifier {api.identifier!r}, which API {other!r} already has",
+                api=key,
+                audience=api.identifier,
+            )
+
+
+def organization_ids_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """Two names for one organization id would split its authorizations and its 100-grant budget."""
+    seen: dict[str, str] = {}
+    for name, org in cfg.organizations.items():
+        if org.id is None:
+            continue
+        other = seen.setdefault(org.id, name)
+        if other != name:
+            yield Problem(
+                field="id",
+                organization=name,
+                message=f"id {org.id!r} is already the id of organization {other!r}",
+            )
+
+
+def organization_source_is_unambiguous(cfg: StackConfig) -> Iterator[Problem]:
+    """An organization is either created by this stack or referenced by id, never both."""
+    for name, org in cfg.organizations.items():
+        if org.manage and org.id is not None:
+            yield Problem(
+                field="id",
+                organization=name,
+                message="set either manage: true (this stack creates it) or id (it exists already), not both",
+            )
+
+
+def display_name_only_for_managed_organizations(cfg: StackConfig) -> Iterator[Problem]:
+    """A display name on an organization this stack does not own would be silently ignored."""
+    for name, org in cfg.organizations.items():
+        if org.display_name is not None and not org.manage:
+            yield Problem(
+                field="display_name",
+                organization=name,
+                message="display_name only applies to organizations this stack manages (manage: true)",
+            )
+
+
+def api_references_exist(cfg: StackConfig) -> Iterator[Problem]:
+    for app, grant in _grants(cfg):
+        if grant.api not in cfg.apis:
+            known = ", ".join(sorted(cfg.apis)) or "none"
+            yield _grant_problem(
+                cfg, app, grant, "api", f"unknown API {grant.api!r}; APIs declared in this stack: {known}"
+            )
+
+
+def one_grant_per_api(cfg: StackConfig) -> Iterator[Problem]:
+    """Auth0 keeps one client-credentials grant per (client, audience); a second entry would be a 409."""
+    for app in cfg.applications:
+        counts = Counter(grant.api for grant in app.grants)
+        for api_key, count in sorted(counts.items()):
+            if count > 1:
+                api = cfg.apis.get(api_key)
+                yield Problem(
+                    field="grants",
+                    application=app.name,
+                    api=api_key,
+                    audience=api.identifier if api else None,
+                    message=f"{count} grants for the same API; merge them into one entry (one grant per audience)",
+                )
+
+
+def organization_references_exist(cfg: StackConfig) -> Iterator[Problem]:
+    known = ", ".join(sorted(cfg.organizations)) or "none"
+    for app in cfg.applications:
+        if app.default_organization is not None and app.default_organization not in cfg.organizations:
+            yield Problem(
+                field="default_organization",
+                application=app.name,
+                message=f"unknown organization {app.default_organization!r}; organizations declared in this "
+                f"stack: {known}",
+            )
+        for grant in app.grants:
+            for org in grant.organizations:
+                if org not in cfg.organizations:
+                    yield _grant_problem(
+                        cfg,
+                        app,
+                        grant,
+                        "organizations",
+                        f"unknown organization {org!r}; organizations declared in this stack: {known}",
+                    )
+
+
+def scopes_are_defined_by_the_api(cfg: StackConfig) -> Iterator[Problem]:
+    """When the stack lists an API's scopes, a grant can only hand out those."""
+    for app, grant in _grants(cfg):
+        api = cfg.apis.get(grant.api)
+        if api is None or not api.scopes:
+            continue
+        unknown = [scope for scope in grant.scopes if scope not in api.scopes]
+        if unknown:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "scopes",
+                f"scopes {unknown} are not defined by API {grant.api!r}; it defines {sorted(api.scopes)}",
+            )
+
+
+def deny_grant_has_no_organizations(cfg: StackConfig) -> Iterator[Problem]:
+    """With usage deny, Auth0 refuses any token request naming an organization: authorizations are dead weight
+    today and silently become access the day someone loosens the usage."""
+    for app, grant in _grants(cfg):
+        if grant.organization_usage is OrganizationUsage.DENY and grant.organizations:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "organizations",
+                f"organization_usage is 'deny', which forbids organization authorizations; remove "
+                f"{list(grant.organizations)} or set organization_usage to 'allow' or 'require'",
+            )
+
+
+def deny_grant_has_no_any_organization(cfg: StackConfig) -> Iterator[Problem]:
+    for app, grant in _grants(cfg):
+        if grant.organization_usage is OrganizationUsage.DENY and grant.allow_any_organization:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "allow_any_organization",
+                "allow_any_organization: true contradicts organization_usage 'deny'; set organization_usage to "
+                "'allow' or 'require', or remove allow_any_organization",
+            )
+
+
+def default_organization_has_a_required_grant(cfg: StackConfig) -> Iterator[Problem]:
+    """Auth0 applies the default organization only for APIs whose grant requires an organization."""
+    for app in cfg.applications:
+        if app.default_organization is None:
+            continue
+        if not any(grant.organization_usage is OrganizationUsage.REQUIRE for grant in app.grants):
+            yield Problem(
+                field="default_organization",
+                application=app.name,
+                message=f"default organization {app.default_organization!r} would never apply: no grant of this "
+                "application has organization_usage 'require'",
+            )
+
+
+def default_organization_is_authorized(cfg: StackConfig) -> Iterator[Problem]:
+    """A default organization that a required grant is not authorized for makes Auth0 refuse those tokens."""
+    for app in cfg.applications:
+        default = app.default_organization
+        if default is None or default not in cfg.organizations:
+            continue
+        for grant in app.grants:
+            if grant.organization_usage is not OrganizationUsage.REQUIRE or grant.allow_any_organization:
+                continue
+            if default not in grant.organizations:
+                yield _grant_problem(
+                    cfg,
+                    app,
+                    grant,
+                    "organizations",
+                    f"default organization {default!r} is not authorized for this 'require' grant, so Auth0 would "
+                    f"refuse tokens requested without an organization; add {default!r} to organizations or set "
+                    "allow_any_organization",
+                )
+
+
+def organization_grant_cap(cfg: StackConfig) -> Iterator[Problem]:
+    """Auth0 caps the client grants linked to one organization at 100; past it, deploys fail half-way."""
+    links: dict[str, list[str]] = defaultdict(list)
+    for app, grant in _grants(cfg):
+        for org in grant.organizations:
+            links[org].append(f"{app.name}/{grant.api}")
+    for org, grants in sorted(links.items()):
+        if len(grants) > MAX_GRANTS_PER_ORGANIZATION:
+            yield Problem(
+                field="organizations",
+                organization=org,
+                message=f"{len(grants)} grants are authorized for this organization across the stack; Auth0 allows "
+                f"at most {MAX_GRANTS_PER_ORGANIZATION} ({len(grants) - MAX_GRANTS_PER_ORGANIZATION} too many)",
+            )
+
+
+def production_any_organization_is_justified(cfg: StackConfig) -> Iterator[Problem]:
+    """Auth0 warns that any-organization access is for trusted internal applications only."""
+    if not cfg.production:
+        return
+    for app, grant in _grants(cfg):
+        if grant.allow_any_organization and not grant.justification:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "justification",
+                "allow_any_organization: true in a production stack needs a justification (at least 10 characters) "
+                "saying why this application must reach every organization",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    application_names_are_unique,
+    auth0_application_names_are_unique,
+    api_identifiers_are_unique,
+    organization_ids_are_unique,
+    organization_source_is_unambiguous,
+    display_name_only_for_managed_organizations,
+    api_references_exist,
+    one_grant_per_api,
+    organization_references_exist,
+    scopes_are_defined_by_the_api,
+    deny_grant_has_no_organizations,
+    deny_grant_has_no_any_organization,
+    default_organization_has_a_required_grant,
+    default_organization_is_authorized,
+    organization_grant_cap,
+    production_any_organization_is_justified,
+)
+
+
+def check(cfg: StackConfig) -> list[Problem]:
+    """Every problem every rule finds, in rule order."""
+    return [problem for rule in RULES for problem in rule(cfg)]

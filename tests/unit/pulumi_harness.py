@@ -1,0 +1,120 @@
+"""Run Pulumi code under mocks and record every registration the engine would have received.
+
+The stock mock monitor keeps inputs and state; a test of a component also needs what the engine sees
+beside them: the parent, protection, aliases and transforms of each resource.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime import mocks, settings
+
+PROJECT = "auth0-m2m"
+
+
+@dataclass
+class Registration:
+    urn: str
+    id: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    inputs: dict
+    transforms: int
+    aliases: list = field(default_factory=list)
+
+    @property
+    def parent_type(self) -> Optional[str]:
+        return self.parent.split("::")[2].split("$")[-1] if self.parent else None
+
+    @property
+    def parent_name(self) -> Optional[str]:
+        return self.parent.split("::")[3] if self.parent else None
+
+
+class TenantMocks(pulumi.runtime.Mocks):
+    """Plays the provider: hands out ids shaped like Auth0's and echoes inputs as state."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        n = next(self._counter)
+        state = dict(args.inputs)
+        if args.typ == "auth0:index/client:Client":
+            state["client_id"] = f"client{n:027d}"
+            return state["client_id"], state
+        if args.typ == "auth0:index/clientCredentials:ClientCredentials":
+            state["client_secret"] = f"secret-{n}-do-not-print"
+            return f"cred{n}", state
+        if args.typ == "auth0:index/clientGrant:ClientGrant":
+            return f"cgr_{n:016d}", state
+        if args.typ == "auth0:index/organization:Organization":
+            return f"org_{n:016d}", state
+        if args.typ == "auth0:index/organizationClientGrant:OrganizationClientGrant":
+            return f"{args.inputs['organizationId']}::{args.inputs['grantId']}", state
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "auth0:index/getOrganization:getOrganization":
+            return {"id": f"org_lookup{args.args['name']}"[:20], "name": args.args["name"]}
+        return {}
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, tenant: TenantMocks) -> None:
+        super().__init__(tenant)
+        self.registrations: dict[str, Registration] = {}
+        self.calls: list[tuple[str, dict]] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        self.registrations[response.urn] = Registration(
+            urn=response.urn,
+            id=response.id,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=request.custom,
+            protect=request.protect,
+            inputs=dict(pulumi.runtime.rpc.deserialize_properties(request.object)),
+            transforms=len(request.transforms),
+            aliases=list(request.aliases),
+        )
+        return response
+
+    def Invoke(self, request):
+        self.calls.append((request.tok, dict(pulumi.runtime.rpc.deserialize_properties(request.args))))
+        return super().Invoke(request)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return sorted((r for r in self.registrations.values() if r.type == type_), key=lambda r: r.name)
+
+    def by_name(self, type_: str, name: str) -> Registration:
+        return next(r for r in self.registrations.values() if r.type == type_ and r.name == name)
+
+
+def run(program: Callable[[], Any], stack: str = "test", config: Optional[dict] = None) -> RecordingMonitor:
+    """Run ``program`` under mocks until every registration finished; return what was registered."""
+    monitor = RecordingMonitor(TenantMocks())
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config or {})
+    mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def body():
+        return program()
+
+    body()
+    return monitor
+
+
+async def capture(outputs: dict[str, pulumi.Output]) -> dict[str, tuple[Any, bool]]:
+    """Each output's value and whether it is secret; return this from the program passed to ``run``."""
+    return {key: (await output.future(), await output.is_secret()) for key, output in outputs.items()}
