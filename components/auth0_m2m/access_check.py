@@ -1,0 +1,146 @@
+"""The access check: real client-credentials token requests compared with what the stack config implies.
+
+For every application x API x organization of a stack (and "no organization"), it asks the tenant's
+token endpoint for a token, verifies an issued token's signature, issuer and audience against the
+tenant's JWKS, and compares allowed/refused and the ``org_id`` claim with :func:`expected_access`. It
+runs against the local emulator after ``pulumi up`` and equally against a real tenant after a deploy.
+Client secrets come from the stack outputs and stay in memory; nothing here prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional
+
+import httpx
+import jwt
+
+from .access import Expectation, expected_access
+from .config import StackConfig
+
+
+@dataclass(frozen=True)
+class Observation:
+    allowed: bool
+    org_id: Optional[str]
+    detail: str
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    expectation: Expectation
+    expected_org_id: Optional[str]
+    observation: Optional[Observation]
+    """None when the check could not be made (e.g. the organization's id is unknown)."""
+
+    @property
+    def matches(self) -> bool:
+        if self.observation is None:
+            return True
+        return (
+            self.observation.allowed == self.expectation.allowed
+            and self.observation.org_id == (self.expected_org_id if self.expectation.allowed else None)
+        )
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    client_ids: Mapping[str, str]
+    client_secrets: Mapping[str, str]
+    organization_ids: Mapping[str, str]
+
+    @classmethod
+    def from_json(cls, outputs: Mapping[str, Any]) -> "StackOutputs":
+        return cls(
+            client_ids={name: app["client_id"] for name, app in outputs.get("applications", {}).items()},
+            client_secrets=dict(outputs.get("client_secrets", {})),
+            organization_ids=dict(outputs.get("organization_ids", {})),
+        )
+
+    @classmethod
+    def from_pulumi(cls, stack: str, cwd: Optional[str] = None) -> "StackOutputs":
+        """Read the stack's outputs with the Pulumi CLI (secrets revealed into memory only)."""
+        result = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pulumi stack output failed for stack {stack!r}: {result.stderr.strip()}")
+        return cls.from_json(json.loads(result.stdout))
+
+
+class TokenClient:
+    """Client-credentials requests against one tenant, with signature verification of issued tokens."""
+
+    def __init__(self, domain: str, verify: Any = True, timeout: float = 30.0):
+        self.domain = domain
+        self.issuer = f"https://{domain}/"
+        self._http = httpx.Client(base_url=f"https://{domain}", verify=verify, timeout=timeout)
+        self._keys: Optional[jwt.PyJWKSet] = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, client_id: str, client_secret: str, audience: str, organization: Optional[str]) -> Observation:
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "audience": audience}
+        if organization is not None:
+            form["organization"] = organization
+        response = self._http.post("/oauth/token", data=form)
+        if response.status_code != 200:
+            body = _json_or_text(response)
+            detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else body
+            return Observation(False, None, f"{response.status_code} {detail}")
+        claims = self.verify(response.json()["access_token"], audience)
+        if claims["sub"] != f"{client_id}@clients" or claims.get("azp") != client_id:
+            return Observation(True, claims.get("org_id"), "token names another client")
+        return Observation(True, claims.get("org_id"), "200 token verified")
+
+    def verify(self, token: str, audience: str) -> dict:
+        header = jwt.get_unverified_header(token)
+        key = self._signing_key(header.get("kid"))
+        return jwt.decode(token, key=key, algorithms=["RS256"], audience=audience, issuer=self.issuer)
+
+    def _signing_key(self, kid: Optional[str]):
+        if self._keys is None or kid not in {k.key_id for k in self._keys.keys}:
+            response = self._http.get("/.well-known/jwks.json")
+            response.raise_for_status()
+            self._keys = jwt.PyJWKSet.from_dict(response.json())
+        return self._keys[kid].key if kid else self._keys.keys[0].key
+
+
+def run_check(config: StackConfig, outputs: StackOutputs, tokens: TokenClient, workers: int = 4) -> list[CheckRow]:
+    """Request every token the stack's access matrix names and compare each answer with the expectation."""
+    expectations = list(expected_access(config))
+
+    def check(expectation: Expectation) -> CheckRow:
+        org = expectation.requested_organization
+        expected_org = expectation.decision.organization
+        expected_org_id = outputs.organization_ids.get(expected_org) if expected_org else None
+        if org is not None and org not in outputs.organization_ids:
+            return CheckRow(expectation, expected_org_id, None)
+        observation = tokens.request(
+            outputs.client_ids[expectation.application],
+            outputs.client_secrets[expectation.application],
+            expectation.audience,
+            outputs.organization_ids[org] if org is not None else None,
+        )
+        return CheckRow(expectation, expected_org_id, observation)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(check, expectations))
+
+
+def mismatches(rows: Iterable[CheckRow]) -> list[CheckRow]:
+    return [row for row in rows if not row.matches]
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

@@ -1,0 +1,116 @@
+"""`auth0-m2m`: the project's command line (validate stack files, check real access after a deploy)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .access_check import CheckRow, StackOutputs, TokenClient, mismatches, run_check
+from .config import StackConfig
+from .errors import StackConfigError
+from .loading import load_stack_file
+
+console = Console()
+
+
+@click.group()
+def main() -> None:
+    """Auth0 machine-to-machine applications as Pulumi stacks."""
+
+
+@main.command()
+@click.argument("stack_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate(stack_files: tuple[Path, ...]) -> None:
+    """Validate stack files (stacks/Pulumi.<stack>.yaml) with every rule; no Pulumi or tenant needed."""
+    failed = False
+    for path in stack_files:
+        try:
+            config = load_stack_file(path)
+        except StackConfigError as error:
+            failed = True
+            click.echo(str(error), err=True)
+            continue
+        click.echo(f"{path}: ok ({len(config.applications)} applications)")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("access-check")
+@click.option("--stack", "stack", required=True, help="Pulumi stack whose config and outputs are checked.")
+@click.option("--project-dir", default=".", type=click.Path(file_okay=False, path_type=Path), show_default=True)
+@click.option("--domain", help="Tenant domain (default: the stack's auth0:domain).")
+@click.option("--ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle (default: SSL_CERT_FILE, else the system's).")
+@click.option("--outputs", "outputs_file", type=click.File("r"), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
+def access_check(stack: str, project_dir: Path, domain: Optional[str], ca_cert: Optional[str], outputs_file) -> None:
+    """Request a real token for every application x API x organization and compare with the stack config."""
+    config = load_stack_file(project_dir / "stacks" / f"Pulumi.{stack}.yaml")
+    outputs = StackOutputs.from_json(json.load(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project_dir))
+    domain = domain or _pulumi_config(stack, "auth0:domain", project_dir)
+    verify = ca_cert or os.environ.get("SSL_CERT_FILE") or True
+    tokens = TokenClient(domain, verify=verify)
+    try:
+        rows = run_check(config, outputs, tokens)
+    finally:
+        tokens.close()
+    wrong = mismatches(rows)
+
+    console.print(access_matrix(rows, config, outputs, title=f"Access check: stack {stack} on {domain}"))
+    checked = sum(r.observation is not None for r in rows)
+    if wrong:
+        console.print(f"[bold red]{len(wrong)} of {checked} token requests differ from the stack config.[/]")
+        sys.exit(1)
+    console.print(f"[green]All {checked} token requests match the stack config.[/]")
+
+
+def access_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutputs, title: str) -> Table:
+    """Application x API rows, one column per organization (and none); each cell is what the tenant did.
+
+    "token" = issued without organization, "token:acme" = issued with org_id of acme, "refused";
+    a cell that differs from the stack config is red and says what was expected.
+    """
+    names_by_id = {org_id: name for name, org_id in outputs.organization_ids.items()}
+    organizations = [None, *sorted(config.organizations)]
+    table = Table(title=title)
+    table.add_column("application")
+    table.add_column("API")
+    for org in organizations:
+        table.add_column(org or "(no org)")
+    cells = {(r.expectation.application, r.expectation.api, r.expectation.requested_organization): r for r in rows}
+    for app in config.applications:
+        for api in sorted(config.apis):
+            rendered = []
+            for org in organizations:
+                row = cells[(app.name, api, org)]
+                if row.observation is None:
+                    rendered.append("[dim]n/a[/]")
+                    continue
+                observed = _cell(row.observation.allowed, names_by_id.get(row.observation.org_id, row.observation.org_id))
+                if row.matches:
+                    rendered.append(observed if row.observation.allowed else f"[dim]{observed}[/]")
+                else:
+                    expected = _cell(row.expectation.allowed, row.expectation.decision.organization)
+                    rendered.append(f"[bold red]{observed} (expected {expected})[/]")
+            table.add_row(app.name, api, *rendered)
+    return table
+
+
+def _cell(allowed: bool, organization: Optional[str]) -> str:
+    if not allowed:
+        return "refused"
+    return f"token:{organization}" if organization else "token"
+
+
+def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:
+    result = subprocess.run(
+        ["pulumi", "config", "get", key, "--stack", stack], cwd=project_dir, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise click.ClickException(f"cannot read {key} of stack {stack}: {result.stderr.strip()}")
+    return result.stdout.strip()
