@@ -15,8 +15,12 @@ from rich.table import Table
 
 from .access_check import CheckRow, StackOutputs, TokenClient, mismatches, run_check
 from .config import StackConfig
+from .diff import render_markdown as render_diff_markdown
 from .errors import StackConfigError
 from .loading import load_stack_file
+from .report import render_html as render_report_html
+from .report import render_markdown as render_report_markdown
+from .revisions import changed_stacks, git_show, validate_text
 
 console = Console()
 
@@ -39,6 +43,54 @@ def validate(stack_files: tuple[Path, ...]) -> None:
             click.echo(str(error), err=True)
             continue
         click.echo(f"{path}: ok ({len(config.applications)} applications)")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("stack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def report(stack_file: Path, fmt: str, output: Optional[Path]) -> None:
+    """Access report of one stack file: application x API -> usage, organizations, scopes."""
+    config = _load_or_exit(stack_file)
+    stack = _stack_name(stack_file)
+    text = render_report_markdown(config, stack) if fmt == "markdown" else render_report_html(config, stack)
+    _write(text, output)
+
+
+@main.command()
+@click.option("--base", "base_rev", required=True, help="Git revision of the base (e.g. origin/main).")
+@click.option("--head", "head_rev", help="Git revision of the head (default: the working tree).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.argument("stacks", nargs=-1)
+def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], stacks: tuple[str, ...]) -> None:
+    """Access diff between two revisions of the stack files, riskiest changes first (Markdown).
+
+    STACKS are stack names (default: every stack file that differs between the revisions).
+    """
+    names = list(stacks) or changed_stacks(base_rev, head_rev)
+    sections = []
+    failed = False
+    for name in names:
+        path = f"stacks/Pulumi.{name}.yaml"
+        head_text = git_show(head_rev, path)
+        if head_text is None:
+            sections.append(f"### M2M access diff: stack `{name}`\n\nStack file removed: every application of the stack "
+                            "would be destroyed by `pulumi destroy`; `pulumi up` no longer runs for it.\n")
+            continue
+        try:
+            head = validate_text(head_text, path)
+        except StackConfigError as error:
+            failed = True
+            sections.append(f"### M2M access diff: stack `{name}`\n\n```\n{error}\n```\n")
+            continue
+        base_text = git_show(base_rev, path)
+        try:
+            base = validate_text(base_text, path) if base_text is not None else None
+        except StackConfigError:
+            base = None  # an invalid base is compared as if it granted nothing
+        sections.append(render_diff_markdown(name, base, head))
+    _write("\n".join(sections) or "No stack file changed.\n", output)
     sys.exit(1 if failed else 0)
 
 
@@ -105,6 +157,26 @@ def _cell(allowed: bool, organization: Optional[str]) -> str:
     if not allowed:
         return "refused"
     return f"token:{organization}" if organization else "token"
+
+
+def _load_or_exit(path: Path) -> StackConfig:
+    try:
+        return load_stack_file(path)
+    except StackConfigError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+
+
+def _stack_name(path: Path) -> str:
+    name = path.name
+    return name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") and name.endswith(".yaml") else name
+
+
+def _write(text: str, output: Optional[Path]) -> None:
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
 
 
 def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:

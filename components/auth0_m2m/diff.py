@@ -1,0 +1,175 @@
+"""The access diff: what a pull request changes in who may get which token, riskiest first.
+
+Two views of the same change between a base and a head revision of a stack file:
+- configuration changes per grant, ordered by risk: new any-organization access, new grants, loosened
+  usage, default organization changes, organizations added, scopes added; then tightenings and removals;
+- the token-level delta from :func:`expected_access`: every (application, API, organization) that gains
+  or loses the ability to get a token, and tokens whose organization claim changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from .access import expected_access
+from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+
+# Which usage changes open access up. deny->require opens organization tokens; require->allow lets
+# tokens without an organization claim through, which APIs may read as "every organization".
+_LOOSENING = {
+    (OrganizationUsage.DENY, OrganizationUsage.ALLOW),
+    (OrganizationUsage.DENY, OrganizationUsage.REQUIRE),
+    (OrganizationUsage.REQUIRE, OrganizationUsage.ALLOW),
+}
+
+# Risk ranks: higher is reviewed first.
+ANY_ORGANIZATION_GRANTED = 100
+GRANT_ADDED = 90
+USAGE_LOOSENED = 80
+DEFAULT_ORGANIZATION_CHANGED = 70
+ORGANIZATIONS_ADDED = 60
+SCOPES_ADDED = 50
+APPLICATION_ADDED = 45
+USAGE_TIGHTENED = 30
+ORGANIZATIONS_REMOVED = 25
+SCOPES_REMOVED = 20
+ANY_ORGANIZATION_REVOKED = 15
+GRANT_REMOVED = 10
+APPLICATION_REMOVED = 5
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    risk: int
+    application: str
+    api: str
+    summary: str
+
+    @property
+    def loosens(self) -> bool:
+        return self.risk >= APPLICATION_ADDED
+
+
+@dataclass(frozen=True)
+class TokenDelta:
+    application: str
+    api: str
+    organization: Optional[str]
+    before: str
+    after: str
+
+
+def config_changes(base: Optional[StackConfig], head: StackConfig) -> list[Change]:
+    base_apps = {app.name: app for app in base.applications} if base else {}
+    head_apps = {app.name: app for app in head.applications}
+    changes: list[Change] = []
+    for name in sorted(set(base_apps) | set(head_apps)):
+        old, new = base_apps.get(name), head_apps.get(name)
+        if old is None:
+            changes.append(Change(APPLICATION_ADDED, name, "-", "new application"))
+        if new is None:
+            changes.append(Change(APPLICATION_REMOVED, name, "-", "application removed (client deleted)"))
+        changes.extend(_application_changes(name, old, new))
+    return sorted(changes, key=lambda c: (-c.risk, c.application, c.api))
+
+
+def _application_changes(name: str, old: Optional[ApplicationConfig], new: Optional[ApplicationConfig]) -> Iterator[Change]:
+    old_grants = {g.api: g for g in old.grants} if old else {}
+    new_grants = {g.api: g for g in new.grants} if new else {}
+    old_default = old.default_organization if old else None
+    new_default = new.default_organization if new else None
+    if old and new and old_default != new_default:
+        yield Change(DEFAULT_ORGANIZATION_CHANGED, name, "-", f"default organization {old_default or 'none'} -> {new_default or 'none'}")
+    for api in sorted(set(old_grants) | set(new_grants)):
+        before, after = old_grants.get(api), new_grants.get(api)
+        if before is None:
+            yield Change(GRANT_ADDED, name, api, f"new grant: {_describe(after)}")
+            if after.allow_any_organization:
+                yield Change(ANY_ORGANIZATION_GRANTED, name, api, f"any organization allowed{_why(after)}")
+            continue
+        if after is None:
+            yield Change(GRANT_REMOVED, name, api, f"grant removed (was {_describe(before)})")
+            continue
+        yield from _grant_changes(name, api, before, after)
+
+
+def _grant_changes(name: str, api: str, before: GrantConfig, after: GrantConfig) -> Iterator[Change]:
+    if after.allow_any_organization and not before.allow_any_organization:
+        yield Change(ANY_ORGANIZATION_GRANTED, name, api, f"any organization allowed{_why(after)}")
+    if before.allow_any_organization and not after.allow_any_organization:
+        yield Change(ANY_ORGANIZATION_REVOKED, name, api, "any-organization access revoked")
+    if before.organization_usage != after.organization_usage:
+        pair = (before.organization_usage, after.organization_usage)
+        risk = USAGE_LOOSENED if pair in _LOOSENING else USAGE_TIGHTENED
+        word = "loosened" if risk == USAGE_LOOSENED else "tightened"
+        yield Change(risk, name, api, f"organization usage {word}: {pair[0].value} -> {pair[1].value}")
+    added = sorted(set(after.organizations) - set(before.organizations))
+    removed = sorted(set(before.organizations) - set(after.organizations))
+    if added:
+        yield Change(ORGANIZATIONS_ADDED, name, api, f"organizations authorized: {', '.join(added)}")
+    if removed:
+        yield Change(ORGANIZATIONS_REMOVED, name, api, f"organizations revoked: {', '.join(removed)}")
+    scopes_added = sorted(set(after.scopes) - set(before.scopes))
+    scopes_removed = sorted(set(before.scopes) - set(after.scopes))
+    if scopes_added:
+        yield Change(SCOPES_ADDED, name, api, f"scopes added: {', '.join(scopes_added)}")
+    if scopes_removed:
+        yield Change(SCOPES_REMOVED, name, api, f"scopes removed: {', '.join(scopes_removed)}")
+
+
+def _describe(grant: GrantConfig) -> str:
+    orgs = ", ".join(grant.organizations) or "none"
+    return f"usage {grant.organization_usage.value}, organizations {orgs}, scopes {', '.join(grant.scopes) or 'none'}"
+
+
+def _why(grant: GrantConfig) -> str:
+    return f" (justification: {grant.justification})" if grant.justification else " (no justification)"
+
+
+def token_delta(base: Optional[StackConfig], head: StackConfig) -> list[TokenDelta]:
+    """(application, API, organization) whose token outcome differs between base and head."""
+
+    def outcomes(config: Optional[StackConfig]) -> dict:
+        if config is None:
+            return {}
+        return {
+            (e.application, e.api, e.requested_organization): (
+                f"token:{e.decision.organization}" if e.allowed and e.decision.organization else ("token" if e.allowed else "refused")
+            )
+            for e in expected_access(config)
+        }
+
+    before, after = outcomes(base), outcomes(head)
+    deltas = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1], k[2] or "")):
+        old, new = before.get(key, "refused"), after.get(key, "refused")
+        if old != new:
+            deltas.append(TokenDelta(key[0], key[1], key[2], old, new))
+    return deltas
+
+
+def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig) -> str:
+    changes = config_changes(base, head)
+    deltas = token_delta(base, head)
+    lines = [f"### M2M access diff: stack `{stack}`", ""]
+    if not changes and not deltas:
+        return "\n".join(lines + ["No change to M2M access.", ""])
+    gained = [d for d in deltas if d.before == "refused"]
+    lost = [d for d in deltas if d.after == "refused"]
+    lines.append(
+        f"{sum(c.loosens for c in changes)} loosening and {sum(not c.loosens for c in changes)} tightening changes; "
+        f"{len(gained)} token requests become possible, {len(lost)} stop working, "
+        f"{len(deltas) - len(gained) - len(lost)} change organization."
+    )
+    lines += ["", "| risk | application | API | change |", "|---|---|---|---|"]
+    for change in changes:
+        marker = "⚠️ loosens" if change.loosens else "tightens"
+        lines.append(f"| {marker} | {change.application} | {change.api} | {change.summary} |")
+    if deltas:
+        lines += ["", "<details><summary>Token requests that change</summary>", "",
+                  "| application | API | organization | before | after |", "|---|---|---|---|---|"]
+        for d in deltas:
+            lines.append(f"| {d.application} | {d.api} | {d.organization or '(none)'} | {d.before} | {d.after} |")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,206 @@
+"""Real processes for integration tests: the tenant emulator, and this project run by the Pulumi CLI.
+
+Each test project is a copy of the repository's program (Pulumi.yaml, __main__.py, stacks/) in a
+temporary directory with its own file backend, so tests never touch the checkout's stack files or state.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def offline_pulumi_env() -> dict[str, str]:
+    """The environment scripts/pulumi-env.sh sets up (toolchain on PATH, isolated PULUMI_HOME, offline)."""
+    dump = subprocess.run(
+        ["bash", "-c", f"source '{REPO}/scripts/pulumi-env.sh' >/dev/null && env -0"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    env = dict(line.split("=", 1) for line in dump.split("\0") if "=" in line)
+    env["PATH"] = f"{REPO / '.venv' / 'bin'}:{env['PATH']}"
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """An `auth0-emulator serve` subprocess on a free port with its own data directory."""
+
+    def __init__(self, data_dir: Path, *extra_args: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.extra_args = extra_args
+        self.process: Optional[subprocess.Popen] = None
+        self.log_path = data_dir / "emulator.log"
+        self.start()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "connection.json").unlink(missing_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "auth0-emulator"), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while not (self.data_dir / "connection.json").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"emulator did not start; log:\n{self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        self.connection = json.loads((self.data_dir / "connection.json").read_text())
+        self.ca_cert = self.connection["ca_cert"]
+        self.http = httpx.Client(base_url=f"https://{self.connection['domain']}", verify=self.ca_cert, timeout=30)
+        self._token: Optional[str] = None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+    # The Management API, as an operator acting behind Pulumi's back would use it.
+    def management(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._token is None:
+            response = self.http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.connection["client_id"],
+                    "client_secret": self.connection["client_secret"],
+                    "audience": self.connection["audience"],
+                },
+            )
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return self.http.request(method, f"/api/v2{path}", headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+
+    def token(self, client_id: str, client_secret: str, audience: str, organization: Optional[str] = None) -> httpx.Response:
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "audience": audience}
+        if organization:
+            form["organization"] = organization
+        return self.http.post("/oauth/token", data=form)
+
+    # Introspection endpoints of the emulator (not part of Auth0).
+    def requests(self) -> dict:
+        return self.http.get("/__emulator/requests").raise_for_status().json()
+
+    def reset_requests(self) -> None:
+        self.http.post("/__emulator/requests/reset").raise_for_status()
+
+    def set_faults(self, **settings: Any) -> None:
+        self.http.put("/__emulator/faults", json=settings).raise_for_status()
+
+    def state(self) -> dict:
+        return self.http.get("/__emulator/state").raise_for_status().json()
+
+
+class PulumiProject:
+    """A copy of this project in ``root``, run with the real Pulumi CLI against ``emulator``."""
+
+    def __init__(self, root: Path, emulator: Emulator, stack: str = "local"):
+        self.root = root
+        self.stack = stack
+        self.emulator = emulator
+        self.log: list[str] = []
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("Pulumi.yaml", "__main__.py"):
+            shutil.copy(REPO / name, root / name)
+        shutil.copytree(REPO / "stacks", root / "stacks", dirs_exist_ok=True)
+        self.state_dir = root / ".state" / "backend"
+        self.state_dir.mkdir(parents=True)
+        self.env = {
+            **offline_pulumi_env(),
+            "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
+            "PULUMI_CONFIG_PASSPHRASE": "integration-tests",
+            "SSL_CERT_FILE": emulator.ca_cert,
+        }
+        self.env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        self.run("stack", "init")
+        self.run("config", "set", "auth0:domain", emulator.connection["domain"])
+        self.run("config", "set", "auth0:clientId", emulator.connection["client_id"])
+        self.run("config", "set", "--secret", "auth0:clientSecret", input=emulator.connection["client_secret"])
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
+
+    def run(self, *args: str, check: bool = True, input: Optional[str] = None, timeout: float = 900) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", self.stack, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        self.log.append(f"$ pulumi {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+        return result
+
+    def up(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("preview", *extra, check=check)
+
+    def preview_steps(self, *extra: str) -> list[dict]:
+        """The steps of a preview, from its JSON rendering (op, urn, type)."""
+        result = self.run("preview", "--json", *extra)
+        return json.loads(result.stdout).get("steps", [])
+
+    def outputs(self, show_secrets: bool = False) -> dict:
+        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        return json.loads(self.run(*args).stdout)
+
+    def access_check(self, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "auth0-m2m"), "access-check", "--stack", self.stack],
+            cwd=self.root,
+            env={**self.env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.log.append(f"$ auth0-m2m access-check\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise AssertionError(f"access check failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def edit_config(self, change: Callable[[dict], None]) -> None:
+        """Change the estate in the stack file: ``change`` gets {"organizations": ..., "applications": ...}."""
+        document = yaml.safe_load(self.stack_file.read_text())
+        config = document["config"]
+        estate = {key.split(":", 1)[1]: copy.deepcopy(value) for key, value in config.items() if key.startswith("auth0-m2m:")}
+        change(estate)
+        for key in [k for k in config if k.startswith("auth0-m2m:")]:
+            del config[key]
+        config.update({f"auth0-m2m:{key}": value for key, value in estate.items()})
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def application(estate: dict, name: str) -> dict:
+    return next(app for app in estate["applications"] if app["name"] == name)
+
+
+def grant(estate: dict, app: str, api: str) -> dict:
+    return next(g for g in application(estate, app)["grants"] if g["api"] == api)
