@@ -18,6 +18,8 @@ from .config import StackConfig
 from .diff import render_markdown as render_diff_markdown
 from .errors import StackConfigError
 from .loading import load_stack_file
+from .management import ManagementClient
+from .recovery import export_stack, pending_creates, refresh_arguments, resolve, state_ids
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
 from .revisions import changed_stacks, git_show, validate_text
@@ -157,6 +159,44 @@ def _cell(allowed: bool, organization: Optional[str]) -> str:
     if not allowed:
         return "refused"
     return f"token:{organization}" if organization else "token"
+
+
+@main.command()
+@click.option("--stack", "stack", required=True, help="Pulumi stack whose interrupted update is recovered.")
+@click.option("--project-dir", default=".", type=click.Path(file_okay=False, path_type=Path), show_default=True)
+def recover(stack: str, project_dir: Path) -> None:
+    """After an interrupted `pulumi up`: import the objects its pending creates made, clear the rest, refresh.
+
+    Run it, then `pulumi up`: the result has no duplicate clients, grants or organization links.
+    """
+    deployment = export_stack(stack, cwd=str(project_dir))
+    pending = pending_creates(deployment)
+    if not pending:
+        click.echo(f"stack {stack}: no pending creates; running a plain refresh")
+    else:
+        tenant = ManagementClient(
+            _pulumi_config(stack, "auth0:domain", project_dir),
+            _pulumi_config(stack, "auth0:clientId", project_dir),
+            _pulumi_config(stack, "auth0:clientSecret", project_dir),
+            verify=os.environ.get("SSL_CERT_FILE") or True,
+        )
+        try:
+            known = state_ids(deployment)
+            resolutions = [resolve(p, tenant, known) for p in pending]
+        finally:
+            tenant.close()
+        table = Table(title=f"Pending creates of stack {stack}")
+        for column in ("resource", "type", "in the tenant", "action"):
+            table.add_column(column)
+        for r in resolutions:
+            table.add_row(r.pending.name, r.pending.type.split(":")[-1], r.id or "not found",
+                          "import" if r.id else "clear")
+        console.print(table)
+    args = ["pulumi", "refresh", "--yes", "--skip-preview", "--non-interactive", "--stack", stack]
+    if pending:
+        args += refresh_arguments(resolutions)
+    result = subprocess.run(args, cwd=project_dir)
+    sys.exit(result.returncode)
 
 
 def _load_or_exit(path: Path) -> StackConfig:

@@ -208,7 +208,7 @@ class StackConfig(_Model):
     """Everything one stack file declares: the estate of one environment."""
 
     environment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
-        description="Environment name (local, dev, staging, prod); shown in reports and in client metadata.",
+        description="Environment name (local, dev, staging, prod); names the Estate component and shows in reports.",
     )
     production: bool = Field(
         default=False,

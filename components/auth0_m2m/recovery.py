@@ -1,0 +1,102 @@
+"""Recovering a stack after an interrupted `pulumi up` without duplicates or lost objects.
+
+When the CLI dies mid-way, Pulumi records the creates it had started as *pending*: the object may or
+may not exist in the tenant. Clearing them blindly makes the next `up` create a second client with the
+same name, or fail with 409 on an organization link that already exists. Instead, each pending create is
+looked up in the tenant by its stable identity (client name; client + audience; organization + grant;
+organization name; API identifier) and handed to `pulumi refresh --import-pending-creates`; only the
+ones that provably do not exist are cleared.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from typing import Optional
+
+from .management import ManagementClient
+
+
+@dataclass(frozen=True)
+class PendingCreate:
+    urn: str
+    type: str
+    inputs: dict
+
+    @property
+    def name(self) -> str:
+        return self.urn.split("::")[-1]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    pending: PendingCreate
+    id: Optional[str]
+    note: str
+
+
+def pending_creates(deployment: dict) -> list[PendingCreate]:
+    operations = deployment.get("deployment", deployment).get("pending_operations") or []
+    return [
+        PendingCreate(op["resource"]["urn"], op["resource"]["type"], op["resource"].get("inputs") or {})
+        for op in operations
+        if op.get("type") == "creating"
+    ]
+
+
+def resolve(pending: PendingCreate, tenant: ManagementClient, known_ids: set[str]) -> Resolution:
+    """Find the tenant object a pending create may have made; None when it provably does not exist."""
+    inputs = pending.inputs
+    kind = pending.type
+    if kind == "auth0:index/client:Client":
+        candidates = [cid for cid in tenant.client_ids_named(inputs["name"]) if cid not in known_ids]
+        if len(candidates) > 1:
+            raise RuntimeError(
+                f"{pending.urn}: {len(candidates)} clients named {inputs['name']!r} that no stack resource owns; "
+                "delete the extra ones in the tenant, then run recover again"
+            )
+        return Resolution(pending, candidates[0] if candidates else None, "client found by name")
+    if kind == "auth0:index/clientCredentials:ClientCredentials":
+        # The credentials resource is the client's authentication settings: its id is the client id.
+        return Resolution(pending, inputs.get("clientId"), "credentials of the client")
+    if kind == "auth0:index/clientGrant:ClientGrant":
+        return Resolution(pending, tenant.grant_id(inputs["clientId"], inputs["audience"]), "grant found by client and audience")
+    if kind == "auth0:index/organizationClientGrant:OrganizationClientGrant":
+        org, grant = inputs["organizationId"], inputs["grantId"]
+        linked = tenant.organization_has_grant(org, grant)
+        return Resolution(pending, f"{org}::{grant}" if linked else None, "link found on the organization")
+    if kind == "auth0:index/organization:Organization":
+        return Resolution(pending, tenant.organization_id(inputs["name"]), "organization found by name")
+    if kind == "auth0:index/resourceServer:ResourceServer":
+        return Resolution(pending, tenant.resource_server_id(inputs["identifier"]), "API found by identifier")
+    if kind == "auth0:index/resourceServerScopes:ResourceServerScopes":
+        identifier = inputs["resourceServerIdentifier"]
+        exists = tenant.resource_server_id(identifier) is not None
+        return Resolution(pending, identifier if exists else None, "scopes of the API")
+    raise RuntimeError(f"{pending.urn}: no recovery rule for resource type {kind}; resolve it by hand")
+
+
+def state_ids(deployment: dict) -> set[str]:
+    resources = deployment.get("deployment", deployment).get("resources") or []
+    return {r["id"] for r in resources if r.get("id")}
+
+
+def refresh_arguments(resolutions: list[Resolution]) -> list[str]:
+    """`pulumi refresh` arguments that import what exists and clear what provably does not."""
+    args: list[str] = []
+    found = [r for r in resolutions if r.id]
+    if found:
+        args.append("--import-pending-creates")
+        for r in found:
+            args += [r.pending.urn, r.id]
+    if len(found) < len(resolutions):
+        args.append("--clear-pending-creates")
+    return args
+
+
+def export_stack(stack: str, cwd: Optional[str] = None) -> dict:
+    result = subprocess.run(["pulumi", "stack", "export", "--stack", stack], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"pulumi stack export failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)
