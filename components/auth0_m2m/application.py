@@ -33,6 +33,8 @@ class M2MApplicationArgs:
     """Apply production rules (any-organization access needs a justification)."""
     source: Optional[str] = None
     """How error messages name where the configuration came from (defaults to the component's name)."""
+    validated: bool = False
+    """True when ``application`` comes from a StackConfig that already passed ``validate`` (set by Estate)."""
 
 
 class M2MApplication(pulumi.ComponentResource):
@@ -57,7 +59,8 @@ class M2MApplication(pulumi.ComponentResource):
         app = args.application
         if name != app.name:
             raise ValueError(f"M2MApplication resource name {name!r} must equal the application name {app.name!r}")
-        _validate_alone(args)
+        if not args.validated:
+            _validate_alone(args)
         super().__init__(self.TYPE, name, _component_props(args), opts)
 
         self.client = auth0.Client(

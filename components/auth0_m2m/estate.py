@@ -13,7 +13,9 @@ import pulumi_auth0 as auth0
 
 from . import naming
 from .application import M2MApplication, M2MApplicationArgs
+from . import rules
 from .config import StackConfig
+from .errors import StackConfigError
 from .protection import protect_clients_and_grants
 
 
@@ -32,7 +34,11 @@ class Estate(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
         source: Optional[str] = None,
     ):
-        """``config`` must come from :func:`auth0_m2m.validate` (or ``load_stack_file``)."""
+        """``config``: usually from :func:`auth0_m2m.validate`; its rules are checked (again) before anything
+        is registered, so a StackConfig built in code gets the same errors as a stack file."""
+        problems = rules.check(config)
+        if problems:
+            raise StackConfigError(source or f"Estate {name!r}", problems)
         if config.protected:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
@@ -64,6 +70,7 @@ class Estate(pulumi.ComponentResource):
                     api_dependencies=api_dependencies,
                     production=config.production,
                     source=source,
+                    validated=True,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
