@@ -1,0 +1,3 @@
+from auth0_emulator.cli import main
+
+raise SystemExit(main())
