@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import httpx
 import yaml
+from auth0_emulator import process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,62 +32,32 @@ def offline_pulumi_env() -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Emulator:
-    """An `auth0-emulator serve` subprocess on a free port with its own data directory."""
+    """An `auth0-emulator serve` subprocess (auth0_emulator.process) with the calls integration tests make."""
 
     def __init__(self, data_dir: Path, *extra_args: str):
         self.data_dir = data_dir
-        self.port = free_port()
-        self.extra_args = extra_args
-        self.process: Optional[subprocess.Popen] = None
-        self.log_path = data_dir / "emulator.log"
+        self.extra_args = list(extra_args)
         self.start()
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "connection.json").unlink(missing_ok=True)
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "auth0-emulator"), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while not (self.data_dir / "connection.json").exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"emulator did not start; log:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        self.connection = json.loads((self.data_dir / "connection.json").read_text())
-        self.ca_cert = self.connection["ca_cert"]
-        self.http = httpx.Client(base_url=f"https://{self.connection['domain']}", verify=self.ca_cert, timeout=30)
-        self._token: Optional[str] = None
+        self.running = process.start(self.data_dir, args=self.extra_args)
+        self.connection = self.running.connection
+        self.ca_cert = self.running.ca_cert
+        self.http = self.running.client()
+        self._management: Optional[httpx.Client] = None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+        self.http.close()
+        if self._management is not None:
+            self._management.close()
+        self.running.stop()
 
     # The Management API, as an operator acting behind Pulumi's back would use it.
     def management(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        if self._token is None:
-            response = self.http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.connection["client_id"],
-                    "client_secret": self.connection["client_secret"],
-                    "audience": self.connection["audience"],
-                },
-            )
-            response.raise_for_status()
-            self._token = response.json()["access_token"]
-        return self.http.request(method, f"/api/v2{path}", headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+        if self._management is None:
+            self._management = self.running.management_client()
+        return self._management.request(method, f"/api/v2{path}", **kwargs)
 
     def token(self, client_id: str, client_secret: str, audience: str, organization: Optional[str] = None) -> httpx.Response:
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "audience": audience}

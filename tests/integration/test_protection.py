@@ -1,0 +1,213 @@
+"""Deletion safety of production stacks, with the real Pulumi CLI and provider against the tenant emulator.
+
+A production-like stack (the local estate with `production: true`) is deployed with the policy pack.
+Its clients and client grants are protected by the Estate's transform; removing an application from the
+stack config then makes `pulumi preview` and `pulumi up` fail with Pulumi's protected-resource error and
+deletes nothing that matters. Retiring an application deliberately follows the README ("Retiring an
+application"): unprotect exactly the resources the failing preview names, then `pulumi up`; or, to
+leave other pending changes alone, `pulumi up --target ... --target-dependents`.
+
+The tests run in order against one tenant and one stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from .harness import REPO, Emulator, PulumiProject, application
+
+pytestmark = pytest.mark.integration
+
+STACK = "prodlike"
+POLICY_PACK = str(REPO / "policy")
+CLIENT = "auth0:index/client:Client"
+GRANT = "auth0:index/clientGrant:ClientGrant"
+LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
+CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
+REPORTING = "https://reporting.api.example.com/"
+BILLING = "https://billing.api.example.com/"
+UNPROTECT_HINT = re.compile(r"pulumi state unprotect '([^']+)'")
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    emulator = Emulator(tmp_path_factory.mktemp("tenant"))
+    yield emulator
+    emulator.stop()
+
+
+def production_like(estate: dict) -> None:
+    """The local stack's estate (everything managed in the stack), as a production stack."""
+    local = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]
+    estate.update({key.split(":", 1)[1]: value for key, value in local.items() if key.startswith("auth0-m2m:")})
+    estate["environment"] = STACK
+    estate["production"] = True
+    for grant in application(estate, "support-console")["grants"]:
+        grant["justification"] = "Support engineers act for any customer during incidents"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, emulator):
+    project = PulumiProject(tmp_path_factory.mktemp("project"), emulator, stack=STACK)
+    project.edit_config(production_like)
+    return project
+
+
+def resources(project: PulumiProject) -> list[dict]:
+    return json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+
+
+def exists(emulator: Emulator, path: str) -> bool:
+    response = emulator.management("GET", path)
+    assert response.status_code in (200, 404), response.text
+    return response.status_code == 200
+
+
+def organization_links(emulator: Emulator, organization_id: str) -> set[str]:
+    body = emulator.management("GET", f"/organizations/{organization_id}/client-grants",
+                               params={"include_totals": "true"}).json()
+    return {link["id"] for link in body["client_grants"]}
+
+
+def protected_urns_of(project: PulumiProject, app: str) -> list[str]:
+    """The README's listing: protected resources of one application (its client and client grants)."""
+    found = []
+    for resource in resources(project):
+        name = resource["urn"].rsplit("::", 1)[1]
+        if resource.get("protect") and "auth0-m2m:index:M2MApplication$" in resource["urn"] and (
+            name == app or name.startswith(app + "/")
+        ):
+            found.append(resource["urn"])
+    return sorted(found)
+
+
+def test_production_stack_deploys_with_the_policy_pack_and_protects_clients_and_grants(project):
+    result = project.up("--policy-pack", POLICY_PACK)
+    assert "auth0-m2m@v0.1.0" in result.stdout
+    state = resources(project)
+    by_type: dict[str, list[bool]] = {}
+    for resource in state:
+        by_type.setdefault(resource["type"], []).append(bool(resource.get("protect")))
+    assert by_type[CLIENT] == [True] * 5
+    assert by_type[GRANT] and all(by_type[GRANT])
+    # Organization authorizations stay unprotected on purpose (revoking one is a one-line change), like the
+    # client credentials, organizations and APIs.
+    for resource_type in (LINK, CREDENTIALS, "auth0:index/organization:Organization",
+                          "auth0:index/resourceServer:ResourceServer"):
+        assert not any(by_type[resource_type]), resource_type
+
+
+def test_removing_an_application_fails_preview_and_up_with_the_protected_resource_error(project, emulator):
+    outputs = project.outputs()
+    exporter = outputs["applications"]["report-exporter"]
+    grant_id = exporter["grant_ids"][REPORTING]
+    orgs = outputs["organization_ids"]
+    expected_urns = protected_urns_of(project, "report-exporter")
+    assert [u.rsplit("::", 1)[1] for u in expected_urns] == ["report-exporter", f"report-exporter/{REPORTING}"]
+
+    project.edit_config(lambda estate: estate.update(
+        applications=[a for a in estate["applications"] if a["name"] != "report-exporter"]))
+
+    preview = project.preview(check=False)
+    assert preview.returncode != 0
+    output = preview.stdout + preview.stderr
+    assert "cannot be deleted\nbecause it is protected" in output or "because it is protected" in output, output
+    assert sorted(set(UNPROTECT_HINT.findall(output))) == expected_urns, output
+
+    up = project.run("up", "--yes", check=False)
+    assert up.returncode != 0
+    assert "because it is protected" in up.stdout + up.stderr
+    # `pulumi up` previews first: the failing preview stopped it before any change.
+    assert exists(emulator, f"/clients/{exporter['client_id']}")
+    assert exists(emulator, f"/client-grants/{grant_id}")
+    for org in ("acme", "globex", "initech"):
+        assert grant_id in organization_links(emulator, orgs[org]), org
+
+
+def test_up_without_preview_also_stops_at_the_protected_client_and_grants(project, emulator):
+    outputs = project.outputs()
+    exporter = outputs["applications"]["report-exporter"]
+    grant_id = exporter["grant_ids"][REPORTING]
+    up = project.up("--skip-preview", check=False)
+    assert up.returncode != 0
+    assert "because it is protected" in up.stdout + up.stderr
+    assert exists(emulator, f"/clients/{exporter['client_id']}")
+    assert exists(emulator, f"/client-grants/{grant_id}")
+    # What else an update without a preview does before it reaches the protected resources: their
+    # unprotected children go first (deletes run dependents first). Recorded here, see the README.
+    links = {org: grant_id in organization_links(emulator, outputs["organization_ids"][org])
+             for org in ("acme", "globex", "initech")}
+    print(f"organization authorizations still present after up --skip-preview: {links}")
+    assert protected_urns_of(project, "report-exporter")
+
+
+def test_retiring_an_application_deliberately(project, emulator):
+    outputs = project.outputs()
+    exporter = outputs["applications"]["report-exporter"]
+    grant_id = exporter["grant_ids"][REPORTING]
+
+    # 1. The failing preview names exactly the protected resources of the application being retired.
+    preview = project.preview(check=False)
+    urns = sorted(set(UNPROTECT_HINT.findall(preview.stdout + preview.stderr)))
+    assert urns == protected_urns_of(project, "report-exporter")
+    # 2. Unprotect those, and only those.
+    project.run("state", "unprotect", "--yes", *urns)
+    assert protected_urns_of(project, "report-exporter") == []
+    others = [r for r in resources(project) if r["type"] in (CLIENT, GRANT)]
+    assert others and all(r.get("protect") for r in others)
+    # 3. Now the preview passes (with the pack) and shows the deletions; `pulumi up` carries them out.
+    preview = project.preview("--policy-pack", POLICY_PACK)
+    assert "to delete" in preview.stdout
+    project.up("--policy-pack", POLICY_PACK)
+    assert not exists(emulator, f"/clients/{exporter['client_id']}")
+    assert not exists(emulator, f"/client-grants/{grant_id}")
+    remaining = [r for r in resources(project) if r["type"] in (CLIENT, GRANT)]
+    assert "report-exporter" not in {r["urn"].rsplit("::", 1)[1] for r in remaining}
+    assert all(r.get("protect") for r in remaining)
+    project.preview("--expect-no-changes")
+
+
+def test_retiring_one_application_with_target_leaves_other_pending_changes_alone(project, emulator):
+    outputs = project.outputs()
+    ledger = outputs["applications"]["ledger-reconciler"]
+
+    def retire_and_change(estate):
+        estate["applications"] = [a for a in estate["applications"] if a["name"] != "ledger-reconciler"]
+        billing_grant = next(g for g in application(estate, "billing-sync")["grants"] if g["api"] == "billing")
+        billing_grant["scopes"] = ["read:invoices"]  # another change in the same stack file, not ready yet
+
+    project.edit_config(retire_and_change)
+    urns = protected_urns_of(project, "ledger-reconciler")
+    assert len(urns) == 2
+    project.run("state", "unprotect", "--yes", *urns)
+    targets = [arg for urn in urns for arg in ("--target", urn)]
+    project.up("--policy-pack", POLICY_PACK, *targets, "--target-dependents")
+    assert not exists(emulator, f"/clients/{ledger['client_id']}")
+    steps = project.preview_steps()
+    pending = {(s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] not in ("same",)}
+    assert ("update", f"billing-sync/{BILLING}") in pending, pending
+    assert not any("ledger-reconciler" == name.split("/")[0] and op != "delete" for op, name in pending), pending
+
+
+def test_the_unprotect_listing_command_of_the_readme_works(project):
+    """The README lists protected URNs of an application with `pulumi stack export` and python3."""
+    script = (
+        "import json, sys\n"
+        "app = sys.argv[1]\n"
+        "for r in json.load(sys.stdin)['deployment']['resources']:\n"
+        "    name = r['urn'].rsplit('::', 1)[1]\n"
+        "    if r.get('protect') and 'auth0-m2m:index:M2MApplication$' in r['urn'] and "
+        "(name == app or name.startswith(app + '/')):\n"
+        "        print(r['urn'])\n"
+    )
+    export = project.run("stack", "export").stdout
+    listed = subprocess.run(["python3", "-c", script, "billing-sync"], input=export, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert sorted(listed) == protected_urns_of(project, "billing-sync")
+    assert {u.rsplit("::", 1)[1] for u in listed} == {"billing-sync", f"billing-sync/{BILLING}",
+                                                       "billing-sync/https://orders.api.example.com/"}
