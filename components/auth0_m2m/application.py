@@ -173,6 +173,7 @@ def _component_props(args: M2MApplicationArgs) -> dict:
                 "organizations": list(grant.organizations),
                 "justification": grant.justification,
             }
-            for grant in app.grants
+            # Sorted: reordering the stack file must not change the component's inputs.
+            for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])
         ],
     }

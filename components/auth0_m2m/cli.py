@@ -19,12 +19,13 @@ from .diff import render_markdown as render_diff_markdown
 from .errors import StackConfigError
 from .loading import load_stack_file
 from .management import ManagementClient
-from .recovery import export_stack, pending_creates, refresh_arguments, resolve, state_ids
+from .recovery import export_stack, pending_creates, refresh_arguments, resolve, stale_lock_holder, state_ids
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
 from .revisions import changed_stacks, git_show, validate_text
 
-console = Console()
+# Tables are wide (one column per organization): outside a terminal (CI logs, pipes) do not wrap at 80.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 
 @click.group()
@@ -195,7 +196,14 @@ def recover(stack: str, project_dir: Path) -> None:
     args = ["pulumi", "refresh", "--yes", "--skip-preview", "--non-interactive", "--stack", stack]
     if pending:
         args += refresh_arguments(resolutions)
-    result = subprocess.run(args, cwd=project_dir)
+    result = subprocess.run(args, cwd=project_dir, stderr=subprocess.PIPE, text=True)
+    dead = stale_lock_holder(result.stderr)
+    if dead is not None:
+        # The interrupted CLI (pid `dead`, this host) left its lock behind; nothing else holds the stack.
+        click.echo(f"removing the lock left by the interrupted pulumi process {dead}")
+        subprocess.run(["pulumi", "cancel", "--yes", "--stack", stack], cwd=project_dir, check=True)
+        result = subprocess.run(args, cwd=project_dir, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(result.stderr)
     sys.exit(result.returncode)
 
 

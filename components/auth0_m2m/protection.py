@@ -16,8 +16,11 @@ PROTECTED_TYPES = frozenset({"auth0:index/client:Client", "auth0:index/clientGra
 
 
 def protect_clients_and_grants(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
-    if args.type_ not in PROTECTED_TYPES:
+    if not args.custom:
         return None
+    # Pulumi hands a parent's protect flag down to its children; organization authorizations (children
+    # of grants) and credentials are explicitly unprotected so that revoking access stays possible.
+    protect = args.type_ in PROTECTED_TYPES
     return pulumi.ResourceTransformResult(
-        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
+        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=protect))
     )

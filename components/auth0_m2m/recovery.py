@@ -11,6 +11,9 @@ ones that provably do not exist are cleared.
 from __future__ import annotations
 
 import json
+import os
+import re
+import socket
 import subprocess
 from dataclasses import dataclass
 from typing import Optional
@@ -86,13 +89,33 @@ def refresh_arguments(resolutions: list[Resolution]) -> list[str]:
     """`pulumi refresh` arguments that import what exists and clear what provably does not."""
     args: list[str] = []
     found = [r for r in resolutions if r.id]
-    if found:
-        args.append("--import-pending-creates")
-        for r in found:
-            args += [r.pending.urn, r.id]
+    for r in found:
+        # A flag per value: the CLI reads the list as URN, ID, URN, ID, ...
+        args += ["--import-pending-creates", r.pending.urn, "--import-pending-creates", r.id]
     if len(found) < len(resolutions):
         args.append("--clear-pending-creates")
     return args
+
+
+_LOCK = re.compile(r"created by (?P<user>[^@\s]+)@(?P<host>\S+) \(pid (?P<pid>\d+)\)")
+
+
+def stale_lock_holder(message: str) -> Optional[int]:
+    """The pid of a lock holder named in a Pulumi "stack is currently locked" error, if that process
+    ran on this host and is gone (the CLI was killed); None when the lock may still be in use."""
+    if "currently locked" not in message:
+        return None
+    match = _LOCK.search(message)
+    if not match or match.group("host") != socket.gethostname():
+        return None
+    pid = int(match.group("pid"))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid
+    except PermissionError:
+        return None
+    return None
 
 
 def export_stack(stack: str, cwd: Optional[str] = None) -> dict:

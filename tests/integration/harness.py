@@ -91,6 +91,7 @@ class PulumiProject:
         for name in ("Pulumi.yaml", "__main__.py"):
             shutil.copy(REPO / name, root / name)
         shutil.copytree(REPO / "stacks", root / "stacks", dirs_exist_ok=True)
+        self._forget_machine_settings()
         self.state_dir = root / ".state" / "backend"
         self.state_dir.mkdir(parents=True)
         self.env = {
@@ -104,6 +105,18 @@ class PulumiProject:
         self.run("config", "set", "auth0:domain", emulator.connection["domain"])
         self.run("config", "set", "auth0:clientId", emulator.connection["client_id"])
         self.run("config", "set", "--secret", "auth0:clientSecret", input=emulator.connection["client_secret"])
+
+    def _forget_machine_settings(self) -> None:
+        """Drop what scripts/main may have written into the checkout's stack file on this machine
+        (connection settings, the passphrase's salt): this project gets its own."""
+        if not self.stack_file.exists():
+            return
+        document = yaml.safe_load(self.stack_file.read_text())
+        document.pop("encryptionsalt", None)
+        config = document.get("config") or {}
+        for key in [k for k in config if k.startswith("auth0:")]:
+            del config[key]
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
 
     @property
     def stack_file(self) -> Path:
@@ -119,7 +132,9 @@ class PulumiProject:
             text=True,
             timeout=timeout,
         )
-        self.log.append(f"$ pulumi {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        # The test's own reads of secrets are not part of what Pulumi logs; keep them out of the record.
+        shown = "[withheld: --show-secrets]" if "--show-secrets" in args else result.stdout
+        self.log.append(f"$ pulumi {' '.join(args)}\n{shown}\n{result.stderr}")
         if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
         return result

@@ -204,3 +204,27 @@ def test_every_shipped_stack_builds_its_resource_graph(stack):
     assert len(monitor.of_type(CLIENT)) == len(config.applications)
     assert len(monitor.of_type(GRANT)) == sum(len(a.grants) for a in config.applications)
     assert len(monitor.of_type(LINK)) == sum(len(g.organizations) for a in config.applications for g in a.grants)
+
+
+@pytest.mark.parametrize(
+    "type_, custom, expected",
+    [
+        ("auth0:index/client:Client", True, True),
+        ("auth0:index/clientGrant:ClientGrant", True, True),
+        ("auth0:index/organizationClientGrant:OrganizationClientGrant", True, False),
+        ("auth0:index/clientCredentials:ClientCredentials", True, False),
+        ("auth0:index/organization:Organization", True, False),
+        ("auth0-m2m:index:M2MApplication", False, None),
+    ],
+)
+def test_protection_transform_protects_clients_and_grants_only(type_, custom, expected):
+    import pulumi
+
+    from auth0_m2m.protection import protect_clients_and_grants
+
+    args = pulumi.ResourceTransformArgs(custom=custom, type_=type_, name="x", props={"a": 1}, opts=pulumi.ResourceOptions(protect=True))
+    result = protect_clients_and_grants(args)
+    if expected is None:
+        assert result is None
+    else:
+        assert result.opts.protect is expected and result.props == {"a": 1}
