@@ -3,12 +3,14 @@ the tenant converges with no duplicate clients, grants or organization links."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from collections import Counter
 
+import psutil
 import pytest
 
 from auth0_m2m import load_stack_file
@@ -43,7 +45,11 @@ def test_killed_up_then_recover_and_up_converges_without_duplicates(tmp_path, em
         assert up.poll() is None, "the update finished before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.killpg(up.pid, signal.SIGKILL)  # the CLI and its plugins, as a crash or a killed CI job would
+    # The CLI and every plugin it started, as a crash or a killed CI job would.
+    family = [up.pid, *(child.pid for child in psutil.Process(up.pid).children(recursive=True))]
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     up.wait()
     emulator.set_faults(latency_ms=0)
 

@@ -217,20 +217,21 @@ def test_retiring_one_application_with_target_leaves_other_pending_changes_alone
     assert not any("ledger-reconciler" == name.split("/")[0] and op != "delete" for op, name in pending), pending
 
 
+# The README's listing ("Retiring an application"), verbatim: protected resources of one application.
+README_LISTING = """
+import json, sys
+app = sys.argv[1]
+for r in json.load(sys.stdin)["deployment"]["resources"]:
+    name = r["urn"].rsplit("::", 1)[1]
+    if r.get("protect") and "auth0-m2m:index:M2MApplication$" in r["urn"] and (name == app or name.startswith(app + "/")):
+        print(r["urn"])
+"""
+
+
 def test_the_unprotect_listing_command_of_the_readme_works(project):
-    """The README lists protected URNs of an application with `pulumi stack export` and python3."""
-    script = (
-        "import json, sys\n"
-        "app = sys.argv[1]\n"
-        "for r in json.load(sys.stdin)['deployment']['resources']:\n"
-        "    name = r['urn'].rsplit('::', 1)[1]\n"
-        "    if r.get('protect') and 'auth0-m2m:index:M2MApplication$' in r['urn'] and "
-        "(name == app or name.startswith(app + '/')):\n"
-        "        print(r['urn'])\n"
-    )
     export = project.run("stack", "export").stdout
-    listed = subprocess.run(["python3", "-c", script, "billing-sync"], input=export, capture_output=True, text=True,
-                            check=True).stdout.split()
+    listed = subprocess.run(["python3", "-c", README_LISTING, "billing-sync"], input=export, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
     assert sorted(listed) == protected_urns_of(project, "billing-sync")
     assert {u.rsplit("::", 1)[1] for u in listed} == {"billing-sync", f"billing-sync/{BILLING}",
                                                        "billing-sync/https://orders.api.example.com/"}
