@@ -39,6 +39,10 @@ def _project(workdir: Path, emulator: Emulator, applications: int, authorization
     return project
 
 
+def _management_calls(counters: dict) -> int:
+    return sum(n for route, n in counters.get("by_route", {}).items() if " /api/v2/" in route)
+
+
 def _timed(action) -> float:
     start = time.perf_counter()
     action()
@@ -79,8 +83,9 @@ def measure(applications: int, authorizations: int) -> dict:
         finally:
             limited.stop()
 
-    management_calls = calls["total"]
-    minimum = max(0, limited_calls["total"] - BURST) / RATE
+    # The token endpoint is not behind the Management API's rate limit: count Management API calls only.
+    management_calls = _management_calls(calls)
+    minimum = max(0, management_calls - BURST) / RATE
     return {
         "applications": applications,
         "authorizations_per_grant": authorizations,
@@ -90,11 +95,11 @@ def measure(applications: int, authorizations: int) -> dict:
         "calls_per_resource": round(management_calls / resources, 2),
         "calls_by_route": calls.get("by_route", {}),
         "noop_preview_seconds": round(preview_seconds, 1),
-        "noop_preview_calls": preview_calls,
+        "noop_preview_calls": preview_calls,  # every request, token endpoint included
         "noop_up_seconds": round(noop_up_seconds, 1),
         "noop_up_calls": noop_up_calls,
         "rate_limited_up_seconds": round(limited_seconds, 1),
-        "rate_limited_calls": limited_calls["total"],
+        "rate_limited_calls": _management_calls(limited_calls),
         "rate_limited_429s": limited_calls.get("rate_limited", 0),
         "theoretical_minimum_seconds": round(minimum, 1),
         "ratio_to_minimum": round(limited_seconds / minimum, 2) if minimum else None,

@@ -1,0 +1,81 @@
+"""All benchmarks, one command: writes bench/results/results.json and results.md and prints the table.
+
+    source scripts/pulumi-env.sh && export PATH="$PWD/.venv/bin:$PATH"
+    python bench/run.py                   # everything (about 25 minutes on 2 cores)
+    python bench/run.py --quick           # small sizes only, to check the harness
+
+Numbers are benchmark output, never test assertions. Targets (from the benchmark issue) are printed next to
+the measurements with a verdict, so a regression is visible at a glance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import program_evaluation  # noqa: E402
+import pulumi_up  # noqa: E402
+import token_issuance  # noqa: E402
+
+RESULTS = HERE / "results"
+
+
+def markdown(results: dict) -> str:
+    lines = [f"# Benchmark results ({results['date']}, {results['machine']})", ""]
+    lines += ["## 1. Program evaluation under mocks (N apps x 3 APIs x 10 organization authorizations)", "",
+              "| applications | resources | component s | plain s | overhead | component peak MiB | plain peak MiB |",
+              "|---|---|---|---|---|---|---|"]
+    for r in results["evaluation"]:
+        lines.append(f"| {r['applications']} | {r['resources']} | {r['component_seconds']} | {r['plain_seconds']} | "
+                     f"{r['overhead_ratio']}x | {r['component_peak_mib']} | {r['plain_peak_mib']} |")
+    lines += ["", "Targets: linear; 1000 applications < 60 s and < 2 GiB; overhead <= 1.10x.", ""]
+    lines += ["## 2-3. `pulumi up` against the emulator (N apps x 3 APIs x "
+              f"{results['up'][0]['authorizations_per_grant'] if results['up'] else '?'} authorizations)", "",
+              "| applications | resources | up s | Management API calls | calls/resource | no-op preview s / calls | "
+              "no-op up s / calls | rate-limited up s | theoretical minimum s | ratio |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results["up"]:
+        lines.append(f"| {r['applications']} | {r['resources']} | {r['up_seconds']} | {r['management_calls']} | "
+                     f"{r['calls_per_resource']} | {r['noop_preview_seconds']} / {r['noop_preview_calls']} | "
+                     f"{r['noop_up_seconds']} / {r['noop_up_calls']} | {r['rate_limited_up_seconds']} | "
+                     f"{r['theoretical_minimum_seconds']} | {r['ratio_to_minimum']} |")
+    lines += ["", "Rate limits: 50 burst, 16/s sustained (Auth0 enterprise production). Theoretical minimum: "
+              "(Management API calls - burst) / 16. Targets: ratio <= 1.3; no-op preview: 0 calls.", ""]
+    for r in results["up"]:
+        routes = ", ".join(f"{route} {n}" for route, n in sorted(r["calls_by_route"].items()))
+        lines.append(f"- {r['applications']} applications, calls by route: {routes}")
+    t = results["tokens"]
+    lines += ["", "## 4. Emulator token issuance", "",
+              "| requests | concurrency | requests/s | p50 ms | p99 ms |", "|---|---|---|---|---|",
+              f"| {t.get('requests')} | {t.get('concurrency')} | {t.get('requests_per_second')} | {t.get('p50_ms')} | {t.get('p99_ms')} |", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    args = parser.parse_args()
+    eval_sizes, up_sizes = ((10, 100), (10,)) if args.quick else ((10, 100, 1000), (50, 200))
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        "evaluation": program_evaluation.run(eval_sizes),
+        "up": pulumi_up.run(up_sizes),
+        "tokens": token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = markdown(results)
+    (RESULTS / "results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
