@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Emulator, PulumiProject, grant
+from .harness import PulumiProject, grant
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emulator = Emulator(tmp_path_factory.mktemp("tenant"))
-    yield emulator
-    emulator.stop()
+def emulator(module_emulator):
+    return module_emulator
 
 
 def test_invalid_stack_fails_before_any_resource_or_api_call(tmp_path, emulator):

@@ -15,16 +15,9 @@ import pytest
 
 from auth0_m2m import load_stack_file
 
-from .harness import REPO, Emulator, PulumiProject
+from .harness import REPO, PulumiProject
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    emulator = Emulator(tmp_path / "tenant")
-    yield emulator
-    emulator.stop()
 
 
 def test_killed_up_then_recover_and_up_converges_without_duplicates(tmp_path, emulator):

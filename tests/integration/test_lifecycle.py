@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Emulator, PulumiProject, application, grant
+from .harness import PulumiProject, grant
 
 pytestmark = pytest.mark.integration
 
@@ -20,10 +20,8 @@ ORDERS = "https://orders.api.example.com/"
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emulator = Emulator(tmp_path_factory.mktemp("tenant"))
-    yield emulator
-    emulator.stop()
+def emulator(module_emulator):
+    return module_emulator
 
 
 @pytest.fixture(scope="module")

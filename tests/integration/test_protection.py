@@ -47,8 +47,8 @@ def production_like(estate: dict) -> None:
     estate.update({key.split(":", 1)[1]: value for key, value in local.items() if key.startswith("auth0-m2m:")})
     estate["environment"] = STACK
     estate["production"] = True
-    for grant in application(estate, "support-console")["grants"]:
-        grant["justification"] = "Support engineers act for any customer during incidents"
+    for entry in application(estate, "support-console")["grants"]:
+        entry["justification"] = "Support engineers act for any customer during incidents"
 
 
 @pytest.fixture(scope="module")

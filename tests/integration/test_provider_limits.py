@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Emulator, PulumiProject
+from .harness import PulumiProject
 
 pytestmark = pytest.mark.integration
 
 LINKS = 60
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    emulator = Emulator(tmp_path / "tenant")
-    yield emulator
-    emulator.stop()
 
 
 def test_more_than_one_page_of_links_on_an_organization(tmp_path, emulator):
