@@ -15,7 +15,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -132,12 +131,11 @@ def test_pyproject_pins_the_sdk_of_the_plugin():
 
 
 def test_second_bootstrap_builds_nothing(bootstrap):
-    start = time.monotonic()
+    # What it did is asserted, not how long it took (durations belong to benchmarks and the README).
     proc = subprocess.run([str(BOOTSTRAP)], capture_output=True, text=True, timeout=600)
-    took = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr
     assert "building" not in proc.stderr, proc.stderr
-    assert took < 30, f"an up-to-date bootstrap took {took:.1f}s:\n{proc.stderr}"
+    assert "up to date" in proc.stderr, proc.stderr
 
 
 def clean_base_env(home: Path) -> dict[str, str]:
