@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -36,21 +37,26 @@ def markdown(results: dict) -> str:
         lines.append(f"| {r['applications']} | {r['resources']} | {r['component_seconds']} | {r['plain_seconds']} | "
                      f"{r['overhead_ratio']}x | {r['component_peak_mib']} | {r['plain_peak_mib']} |")
     lines += ["", "Targets: linear; 1000 applications < 60 s and < 2 GiB; overhead <= 1.10x.", ""]
+    up_rows = results["up"]
     lines += ["## 2-3. `pulumi up` against the emulator (N apps x 3 APIs x "
-              f"{results['up'][0]['authorizations_per_grant'] if results['up'] else '?'} authorizations)", "",
-              "| applications | resources | up s | Management API calls | calls/resource | no-op preview s / calls | "
-              "no-op up s / calls | rate-limited up s | theoretical minimum s | ratio |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in results["up"]:
-        lines.append(f"| {r['applications']} | {r['resources']} | {r['up_seconds']} | {r['management_calls']} | "
-                     f"{r['calls_per_resource']} | {r['noop_preview_seconds']} / {r['noop_preview_calls']} | "
-                     f"{r['noop_up_seconds']} / {r['noop_up_calls']} | {r['rate_limited_up_seconds']} | "
-                     f"{r['theoretical_minimum_seconds']} | {r['ratio_to_minimum']} |")
-    lines += ["", "Rate limits: 50 burst, 16/s sustained (Auth0 enterprise production). Theoretical minimum: "
-              "(Management API calls - burst) / 16. Targets: ratio <= 1.3; no-op preview: 0 calls.", ""]
-    for r in results["up"]:
-        routes = ", ".join(f"{route} {n}" for route, n in sorted(r["calls_by_route"].items()))
-        lines.append(f"- {r['applications']} applications, calls by route: {routes}")
+              f"{up_rows[0]['authorizations_per_grant'] if up_rows else '?'} organization authorizations)", "",
+              "| applications | resources | rate limits | state checkpoints | up s | Management API calls | calls/resource | "
+              "429s | theoretical minimum s | ratio | no-op preview s / calls | no-op up s / calls |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in up_rows:
+        noop = lambda key: f"{r[key + '_seconds']} / {r[key + '_calls']}" if key + "_seconds" in r else "-"
+        lines.append(
+            f"| {r['applications']} | {r['resources']} | {'50 burst, 16/s' if r['rate_limited'] else 'none'} | "
+            f"{'every step' if r['checkpoints'] else 'skipped'} | {r['up_seconds']} | {r['management_calls']} | "
+            f"{r['calls_per_resource']} | {r['throttled_429s']} | {r.get('theoretical_minimum_seconds', '-')} | "
+            f"{r.get('ratio_to_minimum', '-')} | {noop('noop_preview')} | {noop('noop_up')} |")
+    lines += ["", "Theoretical minimum under rate limits: (Management API calls - 50) / 16. Targets: ratio <= 1.3; "
+              "no-op preview: 0 calls. \"state checkpoints: skipped\" is PULUMI_SKIP_CHECKPOINTS=true, measured only to "
+              "separate the file backend's cost; never deploy with it.", ""]
+    for r in up_rows:
+        if r["checkpoints"] and not r["rate_limited"]:
+            routes = ", ".join(f"{route} {n}" for route, n in sorted(r["calls_by_route"].items()))
+            lines.append(f"- {r['applications']} applications, calls by route: {routes}")
     t = results["tokens"]
     lines += ["", "## 4. Emulator token issuance", "",
               "| requests | concurrency | requests/s | p50 ms | p99 ms |", "|---|---|---|---|---|",
@@ -61,14 +67,20 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--reuse", action="append", default=[], choices=["evaluation", "up", "tokens"],
+                        help="keep this part from the previous results.json instead of measuring it again")
     args = parser.parse_args()
     eval_sizes, up_sizes = ((10, 100), (10,)) if args.quick else ((10, 100, 1000), (50, 200))
+    previous = json.loads((RESULTS / "results.json").read_text()) if args.reuse else {}
+    measure = {
+        "evaluation": lambda: program_evaluation.run(eval_sizes),
+        "up": lambda: pulumi_up.run(up_sizes),
+        "tokens": lambda: token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
+    }
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
-        "evaluation": program_evaluation.run(eval_sizes),
-        "up": pulumi_up.run(up_sizes),
-        "tokens": token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **{part: previous[part] if part in args.reuse else run() for part, run in measure.items()},
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import PulumiProject, grant
+from .harness import PulumiProject, application, grant
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +102,23 @@ def test_changing_organization_access_updates_in_place_and_changes_tokens(projec
     assert emulator.token(exporter["client_id"], secret, REPORTING, orgs["initech"]).status_code != 200
     assert emulator.token(exporter["client_id"], secret, REPORTING, orgs["acme"]).status_code == 200
     project.access_check()
+
+
+def test_removing_the_default_organization_updates_the_client_in_place(project, emulator):
+    before = project.outputs()["applications"]["umbrella-partner-gateway"]
+    secret = secrets_of(project)["umbrella-partner-gateway"]
+    assert emulator.token(before["client_id"], secret, ORDERS).json().get("access_token")
+
+    project.edit_config(lambda estate: application(estate, "umbrella-partner-gateway").pop("default_organization"))
+    steps = project.preview_steps()
+    assert {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"} == {
+        ("update", "umbrella-partner-gateway"),
+    }
+    project.up()
+    client = emulator.management("GET", f"/clients/{before['client_id']}").json()
+    assert "default_organization" not in client
+    assert emulator.token(before["client_id"], secret, ORDERS).status_code == 403
+    project.preview("--expect-no-changes")
 
 
 def test_a_change_made_in_the_tenant_shows_in_refresh_and_up_repairs_it(project, emulator):
