@@ -71,14 +71,7 @@ class M2MApplication(pulumi.ComponentResource):
             is_first_party=True,
             description=app.description,
             client_metadata=dict(app.metadata),
-            default_organization=(
-                auth0.ClientDefaultOrganizationArgs(
-                    organization_id=args.organization_ids[app.default_organization],
-                    flows=["client_credentials"],
-                )
-                if app.default_organization
-                else None
-            ),
+            default_organization=_default_organization(app, args.organization_ids),
             opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name))),
         )
         credentials = auth0.ClientCredentials(
@@ -129,6 +122,21 @@ class M2MApplication(pulumi.ComponentResource):
                 "authorized_organizations": self.authorized_organizations,
             }
         )
+
+
+def _default_organization(
+    app: ApplicationConfig, organization_ids: Mapping[str, pulumi.Input[str]]
+) -> auth0.ClientDefaultOrganizationArgs:
+    """Always explicit: without a default organization the provider is told to clear it (`disable`).
+
+    Leaving the block out would keep whatever the tenant has (the provider treats it as computed), so
+    removing a default organization from the stack file would silently leave it in force.
+    """
+    if app.default_organization is None:
+        return auth0.ClientDefaultOrganizationArgs(disable=True)
+    return auth0.ClientDefaultOrganizationArgs(
+        organization_id=organization_ids[app.default_organization], flows=["client_credentials"]
+    )
 
 
 def _validate_alone(args: M2MApplicationArgs) -> None:

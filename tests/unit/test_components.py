@@ -74,7 +74,8 @@ def test_default_organization_is_sent_with_the_client_credentials_flow():
     client = monitor.by_name(CLIENT, "billing-sync")
     acme = monitor.by_name(ORG, "org/acme").id
     assert client.inputs["defaultOrganization"] == {"organizationId": acme, "flows": ["client_credentials"]}
-    assert "defaultOrganization" not in monitor.by_name(CLIENT, "support-console").inputs
+    # No default organization is sent as an explicit "disable", so that removing one clears it in the tenant.
+    assert monitor.by_name(CLIENT, "support-console").inputs["defaultOrganization"] == {"disable": True}
 
 
 def test_grants_send_sorted_scopes_and_explicit_organization_settings():
