@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from .config import GrantConfig, OrganizationUsage, StackConfig
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,3 @@ def expected_access(config: StackConfig) -> Iterator[Expectation]:
                     decision=decide(grants.get(api_key), requested, app.default_organization),
                 )
 
-
-def grant_for(app: ApplicationConfig, api_key: str) -> Optional[GrantConfig]:
-    return next((grant for grant in app.grants if grant.api == api_key), None)
