@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -30,6 +31,12 @@ def offline_pulumi_env() -> dict[str, str]:
     env = dict(line.split("=", 1) for line in dump.split("\0") if "=" in line)
     env["PATH"] = f"{REPO / '.venv' / 'bin'}:{env['PATH']}"
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Emulator:
