@@ -114,14 +114,10 @@ class M2MApplication(pulumi.ComponentResource):
         self.client_id = self.client.client_id
         self.client_secret = pulumi.Output.secret(credentials.client_secret)
         self.grant_ids = pulumi.Output.from_input(grant_ids)
-        self.register_outputs(
-            {
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "grant_ids": self.grant_ids,
-                "authorized_organizations": self.authorized_organizations,
-            }
-        )
+        # Only the identity is recorded on the component: the secret stays with its credentials resource
+        # (not duplicated into the component's state), grant ids with their grants. Programs use the
+        # attributes above; each recorded output also costs the Python SDK a task per resolution.
+        self.register_outputs({"client_id": self.client_id})
 
 
 def _default_organization(
