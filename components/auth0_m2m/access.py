@@ -23,6 +23,13 @@ class Decision:
     reason: str
 
 
+def outcome(allowed: bool, organization: Optional[str]) -> str:
+    """A token request's outcome in one word, as reports and checks print it: token, token:<org>, refused."""
+    if not allowed:
+        return "refused"
+    return f"token:{organization}" if organization else "token"
+
+
 @dataclass(frozen=True)
 class Expectation:
     application: str

@@ -10,7 +10,6 @@ Client secrets come from the stack outputs and stay in memory; nothing here prin
 from __future__ import annotations
 
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
@@ -20,6 +19,7 @@ import jwt
 
 from .access import Expectation, expected_access
 from .config import StackConfig
+from .pulumi_cli import pulumi_read
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,7 @@ class StackOutputs:
     @classmethod
     def from_pulumi(cls, stack: str, cwd: Optional[str] = None) -> "StackOutputs":
         """Read the stack's outputs with the Pulumi CLI (secrets revealed into memory only)."""
-        result = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"pulumi stack output failed for stack {stack!r}: {result.stderr.strip()}")
-        return cls.from_json(json.loads(result.stdout))
+        return cls.from_json(json.loads(pulumi_read(stack, "stack", "output", "--json", "--show-secrets", cwd=cwd)))
 
 
 class TokenClient:

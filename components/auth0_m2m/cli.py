@@ -13,12 +13,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .access import outcome
 from .access_check import CheckRow, StackOutputs, TokenClient, mismatches, run_check
 from .config import StackConfig
 from .diff import render_markdown as render_diff_markdown
 from .errors import StackConfigError
 from .loading import load_stack_file
 from .management import ManagementClient
+from .pulumi_cli import PulumiError, pulumi_read
 from .recovery import export_stack, pending_creates, refresh_arguments, resolve, stale_lock_holder, state_ids
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
@@ -146,20 +148,14 @@ def access_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutpu
                 if row.observation is None:
                     rendered.append("[dim]n/a[/]")
                     continue
-                observed = _cell(row.observation.allowed, names_by_id.get(row.observation.org_id, row.observation.org_id))
+                observed = outcome(row.observation.allowed, names_by_id.get(row.observation.org_id, row.observation.org_id))
                 if row.matches:
                     rendered.append(observed if row.observation.allowed else f"[dim]{observed}[/]")
                 else:
-                    expected = _cell(row.expectation.allowed, row.expectation.decision.organization)
+                    expected = outcome(row.expectation.allowed, row.expectation.decision.organization)
                     rendered.append(f"[bold red]{observed} (expected {expected})[/]")
             table.add_row(app.name, api, *rendered)
     return table
-
-
-def _cell(allowed: bool, organization: Optional[str]) -> str:
-    if not allowed:
-        return "refused"
-    return f"token:{organization}" if organization else "token"
 
 
 @main.command()
@@ -228,9 +224,7 @@ def _write(text: str, output: Optional[Path]) -> None:
 
 
 def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:
-    result = subprocess.run(
-        ["pulumi", "config", "get", key, "--stack", stack], cwd=project_dir, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise click.ClickException(f"cannot read {key} of stack {stack}: {result.stderr.strip()}")
-    return result.stdout.strip()
+    try:
+        return pulumi_read(stack, "config", "get", key, cwd=project_dir).strip()
+    except PulumiError as error:
+        raise click.ClickException(str(error)) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from .access import expected_access
+from .access import expected_access, outcome
 from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
 
 # Which usage changes open access up. deny->require opens organization tokens; require->allow lets
@@ -134,9 +134,7 @@ def token_delta(base: Optional[StackConfig], head: StackConfig) -> list[TokenDel
         if config is None:
             return {}
         return {
-            (e.application, e.api, e.requested_organization): (
-                f"token:{e.decision.organization}" if e.allowed and e.decision.organization else ("token" if e.allowed else "refused")
-            )
+            (e.application, e.api, e.requested_organization): outcome(e.allowed, e.decision.organization)
             for e in expected_access(config)
         }
 

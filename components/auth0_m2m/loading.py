@@ -43,7 +43,12 @@ def load_stack_file(path: str | Path, namespace: str = NAMESPACE) -> StackConfig
 
 def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
     """The raw values of ``namespace`` in a stack file, with the namespace prefix removed."""
-    document = yaml.safe_load(path.read_text()) or {}
+    return parse_stack_text(path.read_text(), namespace)
+
+
+def parse_stack_text(text: str, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The raw values of ``namespace`` in a stack file's text (e.g. at a git revision)."""
+    document = yaml.safe_load(text) or {}
     config = document.get("config") or {}
     prefix = f"{namespace}:"
     return {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}

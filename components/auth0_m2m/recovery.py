@@ -14,11 +14,11 @@ import json
 import os
 import re
 import socket
-import subprocess
 from dataclasses import dataclass
 from typing import Optional
 
 from .management import ManagementClient
+from .pulumi_cli import pulumi_read
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,4 @@ def stale_lock_holder(message: str) -> Optional[int]:
 
 
 def export_stack(stack: str, cwd: Optional[str] = None) -> dict:
-    result = subprocess.run(["pulumi", "stack", "export", "--stack", stack], cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"pulumi stack export failed: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    return json.loads(pulumi_read(stack, "stack", "export", cwd=cwd))

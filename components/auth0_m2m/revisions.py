@@ -7,10 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 from .config import StackConfig
-from .loading import NAMESPACE, validate
+from .loading import parse_stack_text, validate
 
 _STACK_FILE = re.compile(r"^stacks/Pulumi\.([^/]+)\.yaml$")
 
@@ -33,7 +31,4 @@ def changed_stacks(base: str, head: Optional[str]) -> list[str]:
 
 
 def validate_text(text: str, source: str) -> StackConfig:
-    document = yaml.safe_load(text) or {}
-    prefix = f"{NAMESPACE}:"
-    raw = {key[len(prefix) :]: value for key, value in (document.get("config") or {}).items() if key.startswith(prefix)}
-    return validate(raw, source)
+    return validate(parse_stack_text(text), source)

@@ -33,6 +33,28 @@ def offline_pulumi_env() -> dict[str, str]:
     return env
 
 
+def copy_project(root: Path) -> None:
+    """This project's program and stack files, copied into ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "stacks", root / "stacks", dirs_exist_ok=True)
+
+
+def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[str, str]:
+    """The offline environment with a file backend of its own in ``state_dir`` (created), a fixed
+    passphrase, and the tenant's CA trusted by the provider."""
+    state_dir.mkdir(parents=True)
+    env = {
+        **offline_pulumi_env(),
+        "PULUMI_BACKEND_URL": f"file://{state_dir}",
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "SSL_CERT_FILE": ca_cert,
+    }
+    env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,20 +116,10 @@ class PulumiProject:
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        root.mkdir(parents=True, exist_ok=True)
-        for name in ("Pulumi.yaml", "__main__.py"):
-            shutil.copy(REPO / name, root / name)
-        shutil.copytree(REPO / "stacks", root / "stacks", dirs_exist_ok=True)
+        copy_project(root)
         self._forget_machine_settings()
         self.state_dir = root / ".state" / "backend"
-        self.state_dir.mkdir(parents=True)
-        self.env = {
-            **offline_pulumi_env(),
-            "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
-            "PULUMI_CONFIG_PASSPHRASE": "integration-tests",
-            "SSL_CERT_FILE": emulator.ca_cert,
-        }
-        self.env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)
         self.run("stack", "init")
         self.run("config", "set", "auth0:domain", emulator.connection["domain"])
         self.run("config", "set", "auth0:clientId", emulator.connection["client_id"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from tests.integration.harness import REPO, Emulator, offline_pulumi_env
+from tests.integration.harness import REPO, Emulator, copy_project, isolated_pulumi_env
 
 POLICY_PACK = REPO / "policy"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -71,11 +71,8 @@ class Program:
         self.root = root
         self.stack = stack
         self.emulator = emulator
-        root.mkdir(parents=True, exist_ok=True)
         if source == REPO:
-            for name in ("Pulumi.yaml", "__main__.py"):
-                shutil.copy(REPO / name, root / name)
-            shutil.copytree(REPO / "stacks", root / "stacks", dirs_exist_ok=True)
+            copy_project(root)
         else:
             shutil.copytree(source, root, dirs_exist_ok=True)
         if stack_file is not None:
@@ -83,16 +80,9 @@ class Program:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(stack_file)
         self.state_dir = root / ".state" / "backend"
-        self.state_dir.mkdir(parents=True)
-        self.env = {
-            **offline_pulumi_env(),
-            "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
-            "PULUMI_CONFIG_PASSPHRASE": "policy-tests",
-            "SSL_CERT_FILE": emulator.ca_cert,
-            # Enables `--event-log` (a debug flag at 3.276), the structured record of policy violations.
-            "PULUMI_DEBUG_COMMANDS": "true",
-        }
-        self.env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        self.env = isolated_pulumi_env(self.state_dir, "policy-tests", emulator.ca_cert)
+        # Enables `--event-log` (a debug flag at 3.276), the structured record of policy violations.
+        self.env["PULUMI_DEBUG_COMMANDS"] = "true"
         self.runs: list[Run] = []
         self.pulumi("stack", "init", check=True)
         connection = emulator.connection
