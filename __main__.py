@@ -4,8 +4,7 @@ The stack file (stacks/Pulumi.<stack>.yaml) is read and validated whole first; a
 nothing. Everything reusable lives in the auth0_m2m library (components/).
 """
 
-from auth0_m2m import Estate, load_program_config
-from auth0_m2m.program import export_estate
+from auth0_m2m import Estate, export_estate, load_program_config
 
 config = load_program_config()
 estate = Estate(config.environment, config)

@@ -1,28 +1,55 @@
 """Auth0 machine-to-machine applications, their client grants and organization access, as Pulumi components.
 
+Three parts, imported one way (tools -> resources -> model):
+
+- :mod:`auth0_m2m.model`: the stack configuration, its rules, Auth0's access decision (no Pulumi);
+- :mod:`auth0_m2m.resources`: the ``Estate`` and ``M2MApplication`` components, their names and protection;
+- :mod:`auth0_m2m.tools`: the ``auth0-m2m`` command line (the ``tools`` extra);
+
+and :mod:`auth0_m2m.contract`, the names and shapes other parts rely on.
+
 Typical use in a Pulumi program::
 
-    from auth0_m2m import Estate, load_program_config
+    from auth0_m2m import Estate, export_estate, load_program_config
 
     config = load_program_config()          # validated whole, before any resource exists
-    Estate(config.environment, config)
+    export_estate(Estate(config.environment, config), config)
 """
 
-from .access import Decision, Expectation, decide, expected_access
-from .application import M2MApplication, M2MApplicationArgs
-from .config import (
+from importlib.metadata import PackageNotFoundError, version
+
+from .contract import NAMESPACE, stack_file_name
+from .model import (
     ApiConfig,
     ApplicationConfig,
     AuthenticationMethod,
+    Decision,
+    Expectation,
     GrantConfig,
     OrganizationConfig,
     OrganizationUsage,
+    Problem,
     StackConfig,
+    StackConfigError,
+    decide,
+    expected_access,
+    load_stack_file,
+    read_stack_file,
+    validate,
 )
-from .errors import Problem, StackConfigError
-from .estate import Estate
-from .loading import NAMESPACE, load_stack_file, read_pulumi_config, stack_file_name, validate
-from .program import load_program_config
+from .resources import (
+    Estate,
+    M2MApplication,
+    M2MApplicationArgs,
+    export_estate,
+    load_program_config,
+    read_pulumi_config,
+)
+
+try:
+    __version__ = version("auth0-m2m")
+except PackageNotFoundError:  # imported from a source tree that was not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ApiConfig",
@@ -40,11 +67,14 @@ __all__ = [
     "Problem",
     "StackConfig",
     "StackConfigError",
+    "__version__",
     "decide",
     "expected_access",
+    "export_estate",
     "load_program_config",
     "load_stack_file",
     "read_pulumi_config",
+    "read_stack_file",
     "stack_file_name",
     "validate",
 ]

@@ -29,13 +29,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .shared import M2M_APPLICATION
 from .values import plain
 
 # Property map encoding of a secret (sdk/go/common/resource/sig): {SIG_KEY: SECRET_SIG, "value": ...}.
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
-M2M_APPLICATION = "auth0-m2m:index:M2MApplication"
 
 
 @dataclass

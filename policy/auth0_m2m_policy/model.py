@@ -18,15 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from . import hooks
+from .shared import CLIENT, CREDENTIALS, GRANT, M2M_APPLICATION, ORGANIZATION, ORGANIZATION_GRANT  # noqa: F401
 from .values import UNKNOWN, get, plain
 
-CLIENT = "auth0:index/client:Client"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-ORGANIZATION_GRANT = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-ORGANIZATION = "auth0:index/organization:Organization"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 PROVIDER = "pulumi:providers:auth0"
-M2M_APPLICATION = "auth0-m2m:index:M2MApplication"
 
 # Inputs whose declared value stands in for an output that a preview leaves unknown (the provider echoes
 # them): stack policies see outputs, and a resource to be created has unknown optional outputs even when

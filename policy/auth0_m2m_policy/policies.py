@@ -37,12 +37,11 @@ from .model import (
     Estate,
     node_from_policy_resource,
 )
+from .shared import MIN_JUSTIFICATION, NAMESPACE
 from .values import UNKNOWN, get, plain
 
 MANDATORY = EnforcementLevel.MANDATORY
 
-# Same bound as the library's GrantConfig.justification.
-MIN_JUSTIFICATION = 10
 DEFAULT_PRODUCTION_STACKS = ("prod", "production")
 # Stack config keys that hold a credential (any namespace): auth0:clientSecret, x:client_secret, ...
 SECRET_CONFIG_KEY = re.compile(r"(client_?secret|api_?token|private_?key|assertion_?private)", re.IGNORECASE)
@@ -314,9 +313,9 @@ def production_reason(config: Mapping[str, Any], urn: str) -> Optional[str]:
     production_stacks = config.get("productionStacks") or list(DEFAULT_PRODUCTION_STACKS)
     if stack and stack in production_stacks:
         return f"stack name {stack!r} is one of {sorted(production_stacks)}"
-    value = hooks.STACK.config.get("auth0-m2m:production")
+    value = hooks.STACK.config.get(f"{NAMESPACE}:production")
     if isinstance(value, str) and value.strip().lower() == "true":
-        return "stack config auth0-m2m:production: true"
+        return f"stack config {NAMESPACE}:production: true"
     return None
 
 

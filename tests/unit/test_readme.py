@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from auth0_m2m.config import ApiConfig, ApplicationConfig, GrantConfig, OrganizationConfig, StackConfig
+from auth0_m2m.model.config import ApiConfig, ApplicationConfig, GrantConfig, OrganizationConfig, StackConfig
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 REFERENCE = README[README.index("## Stack configuration reference") : README.index("## Using the library")]

@@ -8,13 +8,10 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_auth0 as auth0
 
+from ..contract import M2M_APPLICATION_TYPE, SUBJECT_TYPE, RecordedApplication
+from ..model.config import ApplicationConfig
+from ..model.validation import validate_application
 from . import naming
-from .config import ApplicationConfig
-from .loading import validate
-
-# Grants for the client-credentials flow always have the subject type "client"; sending it explicitly
-# keeps the API's default from ever showing up as a diff.
-SUBJECT_TYPE = "client"
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,6 @@ class M2MApplicationArgs:
     """Apply production rules (any-organization access needs a justification)."""
     source: Optional[str] = None
     """How error messages name where the configuration came from (defaults to the component's name)."""
-    validated: bool = False
-    """True when ``application`` comes from a StackConfig that already passed ``validate`` (set by Estate)."""
 
 
 class M2MApplication(pulumi.ComponentResource):
@@ -53,14 +48,21 @@ class M2MApplication(pulumi.ComponentResource):
     grant_ids: pulumi.Output[dict]
     authorized_organizations: dict[str, list[str]]
 
-    TYPE = "auth0-m2m:index:M2MApplication"
+    TYPE = M2M_APPLICATION_TYPE
 
     def __init__(self, name: str, args: M2MApplicationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         app = args.application
         if name != app.name:
             raise ValueError(f"M2MApplication resource name {name!r} must equal the application name {app.name!r}")
-        if not args.validated:
-            _validate_alone(args)
+        # The one gate, in the scope this component can see: a stack's application passes trivially (the
+        # Estate checked the whole stack), another team's program gets the stack file's errors.
+        validate_application(
+            app,
+            audiences=args.audiences,
+            organizations=args.organization_ids,
+            production=args.production,
+            source=args.source or f"M2MApplication {app.name!r}",
+        )
         super().__init__(self.TYPE, name, _component_props(args), opts)
 
         self.client = auth0.Client(
@@ -93,6 +95,8 @@ class M2MApplication(pulumi.ComponentResource):
                 scopes=list(grant.scopes),
                 organization_usage=grant.organization_usage.value,
                 allow_any_organization=grant.allow_any_organization,
+                # Always explicit (client-credentials grants are "client" grants): the API's default never
+                # shows up as a diff.
                 subject_type=SUBJECT_TYPE,
                 opts=pulumi.ResourceOptions(
                     parent=self.client,
@@ -135,35 +139,11 @@ def _default_organization(
     )
 
 
-def _validate_alone(args: M2MApplicationArgs) -> None:
-    """Apply the stack rules to this one application, for callers that build it without a stack file.
+def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
+    """Inputs recorded on the component, so that reviews and policies see the intent behind the children.
 
-    A stack that went through :func:`auth0_m2m.loading.validate` passes trivially; another team's
-    program gets the same errors, naming the application, API and field, before anything is registered.
+    Their shape is part of the contract (:class:`auth0_m2m.contract.RecordedApplication`): the policy pack reads it.
     """
-    app = args.application
-    missing_apis = sorted({g.api for g in app.grants} - set(args.audiences))
-    named_orgs = {o for g in app.grants for o in g.organizations} | (
-        {app.default_organization} if app.default_organization else set()
-    )
-    missing_orgs = sorted(named_orgs - set(args.organization_ids))
-    source = args.source or f"M2MApplication {app.name!r}"
-    raw = {
-        "environment": "component",
-        "production": args.production,
-        # Known names stand in as existing organizations and unmanaged APIs, so that only genuinely
-        # unknown references are reported (by the same rule that reports them in stack files).
-        "organizations": {name: {} for name in named_orgs if name not in missing_orgs},
-        "apis": {
-            key: {"identifier": args.audiences[key]} for key in {g.api for g in app.grants} if key not in missing_apis
-        },
-        "applications": [app.model_dump(mode="json")],
-    }
-    validate(raw, source)
-
-
-def _component_props(args: M2MApplicationArgs) -> dict:
-    """Inputs recorded on the component, so that reviews and policies see the intent behind the children."""
     app = args.application
     return {
         "application": app.name,

@@ -12,7 +12,7 @@ from typing import Optional
 
 import pulumi
 
-PROTECTED_TYPES = frozenset({"auth0:index/client:Client", "auth0:index/clientGrant:ClientGrant"})
+from ..contract import PROTECTED_TYPES
 
 
 def protect_clients_and_grants(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:

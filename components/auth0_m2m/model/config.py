@@ -3,7 +3,7 @@
 A stack file (``stacks/Pulumi.<stack>.yaml``) describes an *estate*: the organizations and APIs that
 applications refer to by name, and the machine-to-machine applications with one grant per API. This
 module only parses and normalizes single objects (field formats, Auth0's own limits). The rules that
-relate several objects live in :mod:`auth0_m2m.rules`, one function per rule, so that each has a
+relate several objects live in :mod:`auth0_m2m.model.rules`, one function per rule, so that each has a
 precise message and a table-driven test.
 """
 
@@ -14,6 +14,8 @@ from enum import Enum
 from typing import Annotated, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..contract import MAX_JUSTIFICATION_LENGTH, MIN_JUSTIFICATION_LENGTH
 
 # Auth0 organization names: 1-50 chars of lowercase letters, digits, "_" and "-" (may start with a digit).
 ORGANIZATION_NAME_PATTERN = r"^[a-z0-9_-]{1,50}$"
@@ -139,7 +141,7 @@ class GrantConfig(_Model):
         default=(),
         description="Organizations (keys of `organizations`) the grant is explicitly authorized for.",
     )
-    justification: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)]] = (
+    justification: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=MIN_JUSTIFICATION_LENGTH, max_length=MAX_JUSTIFICATION_LENGTH)]] = (
         Field(
             default=None,
             description="Why allow_any_organization is needed. Required for it in a production stack; recorded in "

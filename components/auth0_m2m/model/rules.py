@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Callable, Iterator
 
-from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from ..contract import MAX_GRANTS_PER_ORGANIZATION, MIN_JUSTIFICATION_LENGTH
+from .access import accepts_organizations, decide, default_organization_applies
+from .config import ApplicationConfig, GrantConfig, StackConfig
 from .errors import Problem
 
-# Auth0 public cloud refuses the 101st client grant linked to one organization (409 "Quota exceeded").
-MAX_GRANTS_PER_ORGANIZATION = 100
 
 Rule = Callable[[StackConfig], Iterator[Problem]]
 
@@ -181,7 +181,7 @@ def deny_grant_has_no_organizations(cfg: StackConfig) -> Iterator[Problem]:
     """With usage deny, Auth0 refuses any token request naming an organization: authorizations are dead weight
     today and silently become access the day someone loosens the usage."""
     for app, grant in _grants(cfg):
-        if grant.organization_usage is OrganizationUsage.DENY and grant.organizations:
+        if not accepts_organizations(grant) and grant.organizations:
             yield _grant_problem(
                 cfg,
                 app,
@@ -194,7 +194,7 @@ def deny_grant_has_no_organizations(cfg: StackConfig) -> Iterator[Problem]:
 
 def deny_grant_has_no_any_organization(cfg: StackConfig) -> Iterator[Problem]:
     for app, grant in _grants(cfg):
-        if grant.organization_usage is OrganizationUsage.DENY and grant.allow_any_organization:
+        if not accepts_organizations(grant) and grant.allow_any_organization:
             yield _grant_problem(
                 cfg,
                 app,
@@ -210,7 +210,7 @@ def default_organization_has_a_required_grant(cfg: StackConfig) -> Iterator[Prob
     for app in cfg.applications:
         if app.default_organization is None:
             continue
-        if not any(grant.organization_usage is OrganizationUsage.REQUIRE for grant in app.grants):
+        if not any(default_organization_applies(grant) for grant in app.grants):
             yield Problem(
                 field="default_organization",
                 application=app.name,
@@ -226,9 +226,7 @@ def default_organization_is_authorized(cfg: StackConfig) -> Iterator[Problem]:
         if default is None or default not in cfg.organizations:
             continue
         for grant in app.grants:
-            if grant.organization_usage is not OrganizationUsage.REQUIRE or grant.allow_any_organization:
-                continue
-            if default not in grant.organizations:
+            if default_organization_applies(grant) and not decide(grant, None, default).allowed:
                 yield _grant_problem(
                     cfg,
                     app,
@@ -267,7 +265,8 @@ def production_any_organization_is_justified(cfg: StackConfig) -> Iterator[Probl
                 app,
                 grant,
                 "justification",
-                "allow_any_organization: true in a production stack needs a justification (at least 10 characters) "
+                f"allow_any_organization: true in a production stack needs a justification (at least "
+                f"{MIN_JUSTIFICATION_LENGTH} characters) "
                 "saying why this application must reach every organization",
             )
 

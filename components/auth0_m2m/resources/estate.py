@@ -11,18 +11,18 @@ from typing import Optional
 import pulumi
 import pulumi_auth0 as auth0
 
+from ..contract import ESTATE_TYPE
+from ..model.config import StackConfig
+from ..model.validation import validate
 from . import naming
 from .application import M2MApplication, M2MApplicationArgs
-from . import rules
-from .config import StackConfig
-from .errors import StackConfigError
 from .protection import protect_clients_and_grants
 
 
 class Estate(pulumi.ComponentResource):
     """Every organization, API and M2M application one stack declares."""
 
-    TYPE = "auth0-m2m:index:Estate"
+    TYPE = ESTATE_TYPE
 
     organization_ids: dict[str, pulumi.Input[str]]
     applications: dict[str, M2MApplication]
@@ -34,11 +34,9 @@ class Estate(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
         source: Optional[str] = None,
     ):
-        """``config``: usually from :func:`auth0_m2m.validate`; its rules are checked (again) before anything
-        is registered, so a StackConfig built in code gets the same errors as a stack file."""
-        problems = rules.check(config)
-        if problems:
-            raise StackConfigError(source or f"Estate {name!r}", problems)
+        """``config``: from a stack file (:func:`auth0_m2m.load_program_config`) or built in code; either way it
+        passes the one validation gate here, before anything is registered."""
+        config = validate(config, source or f"Estate {name!r}")
         if config.protected:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
@@ -70,7 +68,6 @@ class Estate(pulumi.ComponentResource):
                     api_dependencies=api_dependencies,
                     production=config.production,
                     source=source,
-                    validated=True,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -16,9 +16,10 @@ from typing import Any, Iterable, Mapping, Optional
 
 import httpx
 import jwt
+from rich.table import Table
 
-from .access import Expectation, expected_access
-from .config import StackConfig
+from ..model.access import Expectation, expected_access, outcome
+from ..model.config import StackConfig
 from .pulumi_cli import pulumi_read
 
 
@@ -136,3 +137,35 @@ def _json_or_text(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text
+
+
+def render_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutputs, title: str) -> Table:
+    """Application x API rows, one column per organization (and none); each cell is what the tenant did.
+
+    "token" = issued without organization, "token:acme" = issued with org_id of acme, "refused";
+    a cell that differs from the stack config is red and says what was expected.
+    """
+    names_by_id = {org_id: name for name, org_id in outputs.organization_ids.items()}
+    organizations = [None, *sorted(config.organizations)]
+    table = Table(title=title)
+    table.add_column("application")
+    table.add_column("API")
+    for org in organizations:
+        table.add_column(org or "(no org)")
+    cells = {(r.expectation.application, r.expectation.api, r.expectation.requested_organization): r for r in rows}
+    for app in config.applications:
+        for api in sorted(config.apis):
+            rendered = []
+            for org in organizations:
+                row = cells[(app.name, api, org)]
+                if row.observation is None:
+                    rendered.append("[dim]n/a[/]")
+                    continue
+                observed = outcome(row.observation.allowed, names_by_id.get(row.observation.org_id, row.observation.org_id))
+                if row.matches:
+                    rendered.append(observed if row.observation.allowed else f"[dim]{observed}[/]")
+                else:
+                    expected = outcome(row.expectation.allowed, row.expectation.decision.organization)
+                    rendered.append(f"[bold red]{observed} (expected {expected})[/]")
+            table.add_row(app.name, api, *rendered)
+    return table

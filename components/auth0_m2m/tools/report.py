@@ -12,7 +12,8 @@ from typing import Optional
 
 from jinja2 import Environment, select_autoescape
 
-from .config import OrganizationUsage, StackConfig
+from ..model.access import default_organization_applies
+from ..model.config import OrganizationUsage, StackConfig
 
 # How Auth0's dashboard names each usage value.
 DASHBOARD_USAGE = {
@@ -33,14 +34,12 @@ class ReportRow:
     default_organization: Optional[str]
     scopes: tuple[str, ...]
     justification: Optional[str]
+    default_applies: bool
+    """Whether Auth0 uses the default organization for this grant's requests that name none."""
 
     @property
     def usage_label(self) -> str:
         return f"{self.usage.value} ({DASHBOARD_USAGE[self.usage]})"
-
-    @property
-    def default_applies(self) -> bool:
-        return self.usage is OrganizationUsage.REQUIRE and self.default_organization is not None
 
 
 def report_rows(config: StackConfig) -> list[ReportRow]:
@@ -58,6 +57,7 @@ def report_rows(config: StackConfig) -> list[ReportRow]:
                     default_organization=app.default_organization,
                     scopes=grant.scopes,
                     justification=grant.justification,
+                    default_applies=app.default_organization is not None and default_organization_applies(grant),
                 )
             )
     return rows

@@ -14,8 +14,12 @@ import json
 import os
 import re
 import socket
+import subprocess
 from dataclasses import dataclass
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+from rich.table import Table
 
 from .management import ManagementClient
 from .pulumi_cli import pulumi_read
@@ -120,3 +124,40 @@ def stale_lock_holder(message: str) -> Optional[int]:
 
 def export_stack(stack: str, cwd: Optional[str] = None) -> dict:
     return json.loads(pulumi_read(stack, "stack", "export", cwd=cwd))
+
+
+def resolve_pending(deployment: dict, tenant: ManagementClient) -> list[Resolution]:
+    """Every pending create of an exported stack, looked up in the tenant."""
+    known = state_ids(deployment)
+    return [resolve(p, tenant, known) for p in pending_creates(deployment)]
+
+
+def render_resolutions(stack: str, resolutions: list[Resolution]) -> Table:
+    table = Table(title=f"Pending creates of stack {stack}")
+    for column in ("resource", "type", "in the tenant", "action"):
+        table.add_column(column)
+    for r in resolutions:
+        table.add_row(r.pending.name, r.pending.type.split(":")[-1], r.id or "not found", "import" if r.id else "clear")
+    return table
+
+
+def refresh(
+    stack: str,
+    project_dir: Union[str, Path],
+    resolutions: list[Resolution],
+    say: Callable[[str], None] = print,
+) -> subprocess.CompletedProcess:
+    """`pulumi refresh` importing what the pending creates made and clearing the rest.
+
+    When the interrupted CLI (a dead process on this host) left its lock behind, the lock is removed
+    and the refresh runs again; a lock held by a live process or another host is left alone.
+    """
+    args = ["pulumi", "refresh", "--yes", "--skip-preview", "--non-interactive", "--stack", stack]
+    args += refresh_arguments(resolutions) if resolutions else []
+    result = subprocess.run(args, cwd=project_dir, stderr=subprocess.PIPE, text=True)
+    dead = stale_lock_holder(result.stderr)
+    if dead is not None:
+        say(f"removing the lock left by the interrupted pulumi process {dead}")
+        subprocess.run(["pulumi", "cancel", "--yes", "--stack", stack], cwd=project_dir, check=True)
+        result = subprocess.run(args, cwd=project_dir, stderr=subprocess.PIPE, text=True)
+    return result

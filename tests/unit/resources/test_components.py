@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from auth0_m2m import Estate, load_stack_file, validate
-from auth0_m2m.application import M2MApplication, M2MApplicationArgs
-from auth0_m2m.config import ApplicationConfig
-from auth0_m2m.errors import StackConfigError
+from auth0_m2m.resources.application import M2MApplication, M2MApplicationArgs
+from auth0_m2m.model.config import ApplicationConfig
+from auth0_m2m.model.errors import StackConfigError
 
-from .pulumi_harness import capture, run
+from ..pulumi_harness import capture, run
 
 CLIENT = "auth0:index/client:Client"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
@@ -221,7 +221,7 @@ def test_every_shipped_stack_builds_its_resource_graph(stack):
 def test_protection_transform_protects_clients_and_grants_only(type_, custom, expected):
     import pulumi
 
-    from auth0_m2m.protection import protect_clients_and_grants
+    from auth0_m2m.resources.protection import protect_clients_and_grants
 
     args = pulumi.ResourceTransformArgs(custom=custom, type_=type_, name="x", props={"a": 1}, opts=pulumi.ResourceOptions(protect=True))
     result = protect_clients_and_grants(args)

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-from .config import StackConfig
-from .loading import parse_stack_text, validate
+from ..model.config import StackConfig
+from ..model.loading import parse_stack_text
+from ..model.validation import validate
 
 _STACK_FILE = re.compile(r"^stacks/Pulumi\.([^/]+)\.yaml$")
 

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from auth0_m2m import load_stack_file, validate
-from auth0_m2m.cli import main
-from auth0_m2m.diff import config_changes, render_markdown, token_delta
-from auth0_m2m.report import render_html, render_markdown as report_markdown
+from auth0_m2m.tools.cli import main
+from auth0_m2m.tools.diff import config_changes, render_markdown, token_delta
+from auth0_m2m.tools.report import render_html, render_markdown as report_markdown
 
-from .test_rules import BASE, SOURCE
+from ..model.test_rules import BASE, SOURCE
 
 
 def changed(change) -> dict:

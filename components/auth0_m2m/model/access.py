@@ -43,17 +43,30 @@ class Expectation:
         return self.decision.allowed
 
 
+def accepts_organizations(grant: GrantConfig) -> bool:
+    """Whether Auth0 lets a token request for this grant carry an organization at all (usage allow/require)."""
+    return grant.organization_usage is not OrganizationUsage.DENY
+
+
+def default_organization_applies(grant: GrantConfig) -> bool:
+    """Whether Auth0 falls back to the client's default organization for a request that names none.
+
+    Only ``require`` grants do: an ``allow`` grant issues a token without organization instead, and a
+    ``deny`` grant never carries one.
+    """
+    return grant.organization_usage is OrganizationUsage.REQUIRE
+
+
 def decide(grant: Optional[GrantConfig], requested: Optional[str], default_organization: Optional[str]) -> Decision:
     """Auth0's answer to a client-credentials request for one API, naming ``requested`` (or no organization)."""
     if grant is None:
         return Decision(False, None, "no client grant for this API")
-    usage = grant.organization_usage
-    if usage is OrganizationUsage.DENY:
+    if not accepts_organizations(grant):
         if requested is None:
             return Decision(True, None, "usage deny: token without organization")
         return Decision(False, None, "usage deny: requests must not name an organization")
     if requested is None:
-        if usage is OrganizationUsage.ALLOW:
+        if not default_organization_applies(grant):
             return Decision(True, None, "usage allow: token without organization")
         if default_organization is None:
             return Decision(False, None, "usage require: no organization named and no default organization")

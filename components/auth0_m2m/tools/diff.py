@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from .access import expected_access, outcome
-from .config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from ..model.access import expected_access, outcome
+from ..model.config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from ..model.errors import StackConfigError
+from .revisions import validate_text
 
 # Which usage changes open access up. deny->require opens organization tokens; require->allow lets
 # tokens without an organization claim through, which APIs may read as "every organization".
@@ -171,3 +173,24 @@ def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig) 
             lines.append(f"| {d.application} | {d.api} | {d.organization or '(none)'} | {d.before} | {d.after} |")
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def render_stack_diff(stack: str, path: str, base_text: Optional[str], head_text: Optional[str]) -> tuple[str, bool]:
+    """The diff section of one stack from its file's text at base and head (None: no file there).
+
+    Returns the Markdown and whether the head is invalid (which fails the check). An invalid base is
+    compared as if it granted nothing.
+    """
+    title = f"### M2M access diff: stack `{stack}`"
+    if head_text is None:
+        return (f"{title}\n\nStack file removed: every application of the stack would be destroyed by "
+                "`pulumi destroy`; `pulumi up` no longer runs for it.\n"), False
+    try:
+        head = validate_text(head_text, path)
+    except StackConfigError as error:
+        return f"{title}\n\n```\n{error}\n```\n", True
+    try:
+        base = validate_text(base_text, path) if base_text is not None else None
+    except StackConfigError:
+        base = None
+    return render_markdown(stack, base, head), False

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from auth0_m2m import Estate, StackConfigError, validate
 
-from .pulumi_harness import run
+from ..pulumi_harness import run
 
 ORGS = ["acme", "globex", "initech", "umbrella"]
 APIS = {"orders": "https://orders.example.com/", "billing": "https://billing.example.com/", "reports": "urn:reports"}

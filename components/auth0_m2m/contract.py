@@ -1,0 +1,87 @@
+"""The contract other parts rely on: names and shapes that must not drift.
+
+The policy pack (``policy/``), the operator tools, the workflows and other teams' programs depend on
+these values without importing the code that produces them. Changing one is a breaking change: the
+policy pack keeps its own copies (it guards programs that do not use this library), and
+``tests/unit/test_contract.py`` checks that they agree.
+
+Nothing here imports Pulumi: the model, the resources and the tools all read it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+# --- Stack files -------------------------------------------------------------------------------------------
+#: Pulumi config namespace of the estate keys: ``auth0-m2m:applications``, ``auth0-m2m:apis``, ...
+NAMESPACE = "auth0-m2m"
+#: Where stack files live, relative to ``Pulumi.yaml`` (its ``stackConfigDir``).
+STACK_CONFIG_DIR = "stacks"
+
+
+def stack_file_name(stack: str, config_dir: str = STACK_CONFIG_DIR) -> str:
+    """How a stack's file is named, relative to the project: ``stacks/Pulumi.<stack>.yaml``."""
+    return f"{config_dir}/Pulumi.{stack}.yaml"
+
+
+# --- Auth0 limits the rules and the policy pack both enforce -----------------------------------------------
+#: Shortest justification accepted for any-organization access (characters, after stripping whitespace).
+MIN_JUSTIFICATION_LENGTH = 10
+#: Longest justification (characters).
+MAX_JUSTIFICATION_LENGTH = 500
+#: Auth0 refuses the 101st client grant linked to one organization (409 "Quota exceeded").
+MAX_GRANTS_PER_ORGANIZATION = 100
+
+# --- Pulumi type tokens ------------------------------------------------------------------------------------
+#: The components' package: type tokens are ``auth0-m2m:index:<Component>``.
+PACKAGE = "auth0-m2m"
+M2M_APPLICATION_TYPE = f"{PACKAGE}:index:M2MApplication"
+ESTATE_TYPE = f"{PACKAGE}:index:Estate"
+
+CLIENT_TYPE = "auth0:index/client:Client"
+CLIENT_CREDENTIALS_TYPE = "auth0:index/clientCredentials:ClientCredentials"
+CLIENT_GRANT_TYPE = "auth0:index/clientGrant:ClientGrant"
+ORGANIZATION_CLIENT_GRANT_TYPE = "auth0:index/organizationClientGrant:OrganizationClientGrant"
+ORGANIZATION_TYPE = "auth0:index/organization:Organization"
+RESOURCE_SERVER_TYPE = "auth0:index/resourceServer:ResourceServer"
+RESOURCE_SERVER_SCOPES_TYPE = "auth0:index/resourceServerScopes:ResourceServerScopes"
+
+#: Resource types that production stacks protect from deletion (organization links and credentials are not:
+#: revoking access must stay a one-line change).
+PROTECTED_TYPES = frozenset({CLIENT_TYPE, CLIENT_GRANT_TYPE})
+
+#: Grants of the client-credentials flow always have this subject type.
+SUBJECT_TYPE = "client"
+
+
+# --- The inputs an M2MApplication component records (read by the policy pack) ------------------------------
+class RecordedGrant(TypedDict):
+    """One grant as the component records it, sorted by audience."""
+
+    audience: str
+    organization_usage: str
+    allow_any_organization: bool
+    organizations: list[str]
+    justification: Optional[str]
+
+
+class RecordedApplication(TypedDict):
+    """The inputs of an ``auth0-m2m:index:M2MApplication`` resource."""
+
+    application: str
+    production: bool
+    default_organization: Optional[str]
+    grants: list[RecordedGrant]
+
+
+# --- Stack outputs of the project's program (read by the access check and by operators) --------------------
+OUTPUT_ENVIRONMENT = "environment"
+#: Per application: ``client_id``, ``grant_ids`` (audience -> id), ``authorized_organizations`` (audience ->
+#: organization names), ``default_organization``.
+OUTPUT_APPLICATIONS = "applications"
+#: Application name -> client secret; always a Pulumi secret.
+OUTPUT_CLIENT_SECRETS = "client_secrets"
+#: Organization name -> id, for every organization an application refers to (and every managed one).
+OUTPUT_ORGANIZATION_IDS = "organization_ids"
+#: ``<application>/<audience>`` -> justification, for every any-organization grant.
+OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS = "any_organization_justifications"

@@ -1,0 +1,38 @@
+"""The model: the stack configuration, its rules, and Auth0's access decision. Knows nothing of Pulumi."""
+
+from .access import Decision, Expectation, accepts_organizations, decide, default_organization_applies, expected_access
+from .config import (
+    ApiConfig,
+    ApplicationConfig,
+    AuthenticationMethod,
+    GrantConfig,
+    OrganizationConfig,
+    OrganizationUsage,
+    StackConfig,
+)
+from .errors import Problem, StackConfigError
+from .loading import load_stack_file, parse_stack_text, read_stack_file
+from .validation import validate, validate_application
+
+__all__ = [
+    "ApiConfig",
+    "ApplicationConfig",
+    "AuthenticationMethod",
+    "Decision",
+    "Expectation",
+    "GrantConfig",
+    "OrganizationConfig",
+    "OrganizationUsage",
+    "Problem",
+    "StackConfig",
+    "StackConfigError",
+    "accepts_organizations",
+    "decide",
+    "default_organization_applies",
+    "expected_access",
+    "load_stack_file",
+    "parse_stack_text",
+    "read_stack_file",
+    "validate",
+    "validate_application",
+]

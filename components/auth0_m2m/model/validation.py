@@ -1,0 +1,128 @@
+"""The one validation gate: every way into the library passes through :func:`validate`.
+
+A stack file, a :class:`StackConfig` built in code for an ``Estate``, and one application given to an
+``M2MApplication`` on its own all reach the same function, which either returns a configuration that every
+model check and every rule in :mod:`auth0_m2m.model.rules` accepts, or raises :class:`StackConfigError`
+listing every problem with the stack file (or component), application, API and field. Nothing is
+registered before it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Union
+
+from pydantic import ValidationError
+
+from . import rules
+from .config import PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
+from .errors import Problem, StackConfigError
+
+
+def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> StackConfig:
+    """Parse (when given raw values) and check a stack's configuration; ``source`` names it in every message."""
+    if not isinstance(config, StackConfig):
+        raw = config
+        try:
+            config = StackConfig.model_validate(dict(raw))
+        except ValidationError as exc:
+            raise StackConfigError(source, [_problem_from_pydantic(error, raw) for error in exc.errors()]) from None
+    problems = rules.check(config)
+    if problems:
+        raise StackConfigError(source, problems)
+    return config
+
+
+def validate_application(
+    application: ApplicationConfig,
+    audiences: Mapping[str, str],
+    organizations: Any,
+    production: bool,
+    source: str,
+) -> StackConfig:
+    """Check one application given without a stack file, by the same rules, in the scope it can see.
+
+    ``audiences`` are the APIs it may name (key -> identifier), ``organizations`` the organization names it
+    may name. Both stand in as unmanaged APIs and existing organizations, so that only genuinely unknown
+    references are reported, by the rule that reports them in stack files.
+    """
+    named = {org for grant in application.grants for org in grant.organizations}
+    if application.default_organization:
+        named.add(application.default_organization)
+    scope = StackConfig(
+        environment="component",
+        production=production,
+        organizations={name: OrganizationConfig() for name in sorted(named) if name in organizations},
+        apis={
+            key: ApiConfig(identifier=audiences[key])
+            for key in sorted({grant.api for grant in application.grants})
+            if key in audiences
+        },
+        applications=(application,),
+    )
+    return validate(scope, source)
+
+
+def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> Problem:
+    """Turn a pydantic error location into the names a person knows: application, API, organization."""
+    loc = list(error["loc"])
+    context: dict[str, Optional[str]] = {}
+    field_path: list[str] = []
+    section = loc[0] if loc else None
+    rest = loc[1:]
+    if section == "applications" and rest and isinstance(rest[0], int):
+        app = _item(raw.get("applications"), rest[0])
+        context["application"] = _label(app, "name", rest[0], "#")
+        rest = rest[1:]
+        if rest[:1] == ["grants"] and len(rest) > 1 and isinstance(rest[1], int):
+            grant = _item(app.get("grants") if isinstance(app, dict) else None, rest[1])
+            api_key = _label(grant, "api", rest[1], "grant #")
+            context["api"] = api_key
+            api = (raw.get("apis") or {}).get(api_key) if isinstance(raw.get("apis"), dict) else None
+            context["audience"] = api.get("identifier") if isinstance(api, dict) else None
+            rest = rest[2:]
+    elif section in ("organizations", "apis") and rest:
+        context["organization" if section == "organizations" else "api"] = str(rest[0])
+        rest = rest[1:]
+        if rest[:1] == ["[key]"]:
+            field_path = ["name" if section == "organizations" else "key"]
+            rest = []
+    elif section is not None:
+        field_path = [str(section)]
+    field_path += [str(part) for part in rest if not isinstance(part, int) and part != "[key]"]
+    field = ".".join(field_path) or ("grants" if "api" in context and "application" in context else "(entry)")
+    return Problem(field=field, message=_message(error), **context)
+
+
+def _item(container: Any, index: int) -> Any:
+    if isinstance(container, (list, tuple)) and 0 <= index < len(container):
+        return container[index]
+    return None
+
+
+def _label(item: Any, key: str, index: int, prefix: str) -> str:
+    if isinstance(item, dict) and isinstance(item.get(key), str):
+        return item[key]
+    return f"{prefix}{index + 1}"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown field {error['loc'][-1]!r} (misspelled, or not supported here)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        return f"{value!r} is not {PATTERN_HELP.get(pattern, f'a value matching {pattern}')}"
+    if kind == "enum":
+        expected = (error.get("ctx") or {}).get("expected", "")
+        return f"{value!r} is not one of {expected}"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        actual = len(value) if isinstance(value, (dict, list, tuple, str)) else ctx.get("actual_length")
+        return f"at most {ctx.get('max_length')} entries are allowed (Auth0's limit), found {actual}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message

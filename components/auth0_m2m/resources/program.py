@@ -1,0 +1,79 @@
+"""Glue for Pulumi programs: read this stack's configuration, validate it, export what the estate made."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from .. import contract
+from ..model.config import StackConfig
+from ..model.errors import StackConfigError
+from ..model.validation import validate
+from .estate import Estate
+
+
+def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
+    """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
+
+    Raises ``pulumi.RunError`` (Pulumi prints the message without a traceback) so that the engine
+    reports the failure before any resource has been registered.
+    """
+    source = contract.stack_file_name(pulumi.get_stack(), config_dir)
+    try:
+        return validate(read_pulumi_config(namespace), source)
+    except StackConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def read_pulumi_config(namespace: str = contract.NAMESPACE) -> dict[str, Any]:
+    """The raw values of ``namespace`` as the Pulumi engine passed them to this program.
+
+    ``pulumi.Config`` can only fetch keys it is asked for; reading the whole map is what lets a typo
+    such as ``auth0-m2m:aplications`` fail validation instead of being ignored.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{namespace}:"
+    # The engine hands structured values over as JSON text and scalars as plain text.
+    return {key[len(prefix) :]: _decode(value) for key, value in values.items() if key.startswith(prefix)}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def export_estate(estate: Estate, config: StackConfig) -> None:
+    """Stack outputs: what operators and the access check need. Client secrets only as Pulumi secrets."""
+    pulumi.export(contract.OUTPUT_ENVIRONMENT, config.environment)
+    pulumi.export(contract.OUTPUT_ORGANIZATION_IDS, estate.organization_ids)
+    pulumi.export(
+        contract.OUTPUT_APPLICATIONS,
+        {
+            name: {
+                "client_id": app.client_id,
+                "grant_ids": app.grant_ids,
+                "authorized_organizations": app.authorized_organizations,
+                "default_organization": config.application(name).default_organization,
+            }
+            for name, app in estate.applications.items()
+        },
+    )
+    pulumi.export(
+        contract.OUTPUT_CLIENT_SECRETS,
+        pulumi.Output.secret({name: app.client_secret for name, app in estate.applications.items()}),
+    )
+    justifications = {
+        f"{app.name}/{config.apis[grant.api].identifier}": grant.justification
+        for app in config.applications
+        for grant in app.grants
+        if grant.allow_any_organization
+    }
+    pulumi.export(contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS, justifications)

@@ -1,0 +1,21 @@
+"""The policy pack's copies of the auth0-m2m library's contract (``auth0_m2m.contract``).
+
+The pack guards any Pulumi program, with or without the library, so it does not import it; these values
+must equal the library's, which ``tests/unit/test_contract.py`` checks.
+"""
+
+# Type token of the library's M2MApplication component.
+M2M_APPLICATION = "auth0-m2m:index:M2MApplication"
+# Config namespace of the library's stack keys (``auth0-m2m:production``).
+NAMESPACE = "auth0-m2m"
+# Shortest justification for any-organization access (characters, whitespace stripped).
+MIN_JUSTIFICATION = 10
+# The keys of the inputs an M2MApplication records, and of each of its recorded grants.
+RECORDED_APPLICATION_KEYS = ("application", "production", "default_organization", "grants")
+RECORDED_GRANT_KEYS = ("audience", "organization_usage", "allow_any_organization", "organizations", "justification")
+# Resource types the pack reads.
+CLIENT = "auth0:index/client:Client"
+GRANT = "auth0:index/clientGrant:ClientGrant"
+ORGANIZATION_GRANT = "auth0:index/organizationClientGrant:OrganizationClientGrant"
+ORGANIZATION = "auth0:index/organization:Organization"
+CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"

@@ -1,0 +1,59 @@
+"""The contract between the library and the parts that depend on it without importing it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from auth0_m2m import contract
+from auth0_m2m.model.config import GrantConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+from auth0_m2m_policy import shared  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "policy_value, library_value",
+    [
+        (shared.M2M_APPLICATION, contract.M2M_APPLICATION_TYPE),
+        (shared.NAMESPACE, contract.NAMESPACE),
+        (shared.MIN_JUSTIFICATION, contract.MIN_JUSTIFICATION_LENGTH),
+        (shared.RECORDED_APPLICATION_KEYS, tuple(contract.RecordedApplication.__annotations__)),
+        (shared.RECORDED_GRANT_KEYS, tuple(contract.RecordedGrant.__annotations__)),
+        (shared.CLIENT, contract.CLIENT_TYPE),
+        (shared.GRANT, contract.CLIENT_GRANT_TYPE),
+        (shared.ORGANIZATION_GRANT, contract.ORGANIZATION_CLIENT_GRANT_TYPE),
+        (shared.ORGANIZATION, contract.ORGANIZATION_TYPE),
+        (shared.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
+    ],
+    ids=["component type", "namespace", "justification length", "recorded inputs", "recorded grant", "client",
+         "grant", "organization grant", "organization", "credentials"],
+)
+def test_policy_pack_copies_equal_the_library(policy_value, library_value):
+    assert policy_value == library_value
+
+
+def test_justification_bound_is_the_models():
+    metadata = GrantConfig.model_fields["justification"].metadata
+    # Optional[Annotated[str, StringConstraints(...)]]: the constraint sits on the inner type.
+    annotation = GrantConfig.model_fields["justification"].annotation
+    constraints = [m for arg in getattr(annotation, "__args__", ()) for m in getattr(arg, "__metadata__", ())]
+    assert any(getattr(c, "min_length", None) == contract.MIN_JUSTIFICATION_LENGTH for c in constraints + metadata)
+
+
+def test_component_records_the_contract_shape():
+    from auth0_m2m import ApplicationConfig, M2MApplicationArgs
+    from auth0_m2m.resources.application import _component_props
+
+    args = M2MApplicationArgs(
+        application=ApplicationConfig.model_validate(
+            {"name": "a", "grants": [{"api": "orders", "organization_usage": "allow", "organizations": ["acme"]}]}
+        ),
+        audiences={"orders": "https://orders/"},
+        organization_ids={"acme": "org_1"},
+    )
+    recorded = _component_props(args)
+    assert tuple(recorded) == tuple(contract.RecordedApplication.__annotations__)
+    assert tuple(recorded["grants"][0]) == tuple(contract.RecordedGrant.__annotations__)
