@@ -305,6 +305,24 @@ def test_grant_delete_is_idempotent_and_removes_its_links(tenant):
     assert listed == {"client_grants": [], "start": 0, "limit": 50, "total": 0}
 
 
+def test_client_delete_is_idempotent_and_removes_its_grants(tenant):
+    api, client = tenant.api(), tenant.client()
+    grant = tenant.grant(client, api, [])
+    url = f"/api/v2/clients/{client['client_id']}"
+    assert tenant.http.delete(url).status_code == 204
+    error(tenant.http.get(url), 404, "The client does not exist", "inexistent_client")
+    assert tenant.http.delete(url).status_code == 204
+    error(tenant.http.get(f"/api/v2/client-grants/{grant['id']}"), 404, "The grant does not exist.")
+
+
+def test_resource_server_delete_is_idempotent(tenant):
+    api = tenant.api()
+    for ref in (api["id"], api["identifier"].replace("/", "%2F")):
+        url = f"/api/v2/resource-servers/{ref}"
+        assert tenant.http.delete(url).status_code == 204
+        error(tenant.http.get(url), 404, "The resource server does not exist", "inexistent_resource_server")
+
+
 def test_grant_fields_are_omitted_until_set_and_removed_by_null(tenant):
     api, client = tenant.api(), tenant.client()
     grant = tenant.grant(client, api, ["a"])

@@ -323,7 +323,11 @@ async def update_resource_server(call: Call) -> Response:
 
 async def delete_resource_server(call: Call) -> Response:
     with call.store.tx() as conn:
-        doc = _lookup(conn, call)
+        doc = store.get_resource_server(conn, call.param("id"))
+        if doc is None:
+            # Idempotent, like Auth0 (OBSERVED in go-auth0 v1.38.0's recording
+            # TestResourceServer_Delete: DELETE 204, GET 404, DELETE 204).
+            return no_content()
         if doc["_is_system"]:
             raise ApiError(400, "System resource servers cannot be deleted", "operation_not_supported")
         store.delete_resource_server(conn, doc["id"])
