@@ -211,6 +211,12 @@ def insert_credential(conn: sqlite3.Connection, client_id: str, doc: dict[str, A
     )
 
 
+def update_credential(conn: sqlite3.Connection, client_id: str, doc: dict[str, Any]) -> None:
+    conn.execute(
+        "UPDATE client_credentials SET doc = ? WHERE client_id = ? AND id = ?", (dumps(doc), client_id, doc["id"])
+    )
+
+
 def delete_credential(conn: sqlite3.Connection, client_id: str, cred_id: str) -> bool:
     return (
         conn.execute(

@@ -12,7 +12,7 @@ purpose-built checker over a JSON-Schema subset rather than a general validator
 whose messages would not match.  Supported keywords: type (string or list,
 ``"null"`` for nullable), enum, pattern, minLength, maxLength, minimum, maximum,
 minItems, maxItems, items, properties, required, additionalProperties (bool or a
-schema for map values), maxProperties, description.
+schema for map values), minProperties, maxProperties, description.
 """
 
 from __future__ import annotations
@@ -105,6 +105,10 @@ def _check(value: Any, schema: Schema, path: str, desc: str | None) -> None:
             unknown = [k for k in value if k not in props]
             if unknown:
                 raise SchemaError(f"Additional properties not allowed: {unknown[0]}", path, desc)
+        if "minProperties" in schema and len(value) < schema["minProperties"]:
+            raise SchemaError(
+                f"Too few properties defined ({len(value)}), minimum {schema['minProperties']}", path, desc
+            )
         if "maxProperties" in schema and len(value) > schema["maxProperties"]:
             raise SchemaError(
                 f"Too many properties defined ({len(value)}), maximum {schema['maxProperties']}", path, desc

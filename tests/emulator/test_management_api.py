@@ -470,6 +470,55 @@ def test_client_credentials_list_and_private_key_jwt(tenant):
     assert tenant.http.get(f"/api/v2/clients/{tenant.client()['client_id']}/credentials").json() == []
 
 
+def _public_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def test_credential_expiry_can_be_changed_and_removed(tenant):
+    client = tenant.client()
+    url = f"/api/v2/clients/{client['client_id']}/credentials"
+    cred = tenant.ok(tenant.http.post(url, json={"name": "k", "credential_type": "public_key", "pem": _public_key_pem()}), 201)
+    patched = tenant.ok(tenant.http.patch(f"{url}/{cred['id']}", json={"expires_at": "2050-05-13T11:33:13+02:00"}), 200)
+    # Auth0 answers the expiry in UTC with milliseconds (recording TestAccClientAuthenticationMethodsPrivateKeyJWT).
+    assert patched["expires_at"] == "2050-05-13T09:33:13.000Z"
+    assert {k: v for k, v in patched.items() if k not in ("expires_at", "updated_at")} == {
+        k: v for k, v in cred.items() if k != "updated_at"}
+    assert tenant.http.get(f"{url}/{cred['id']}").json()["expires_at"] == "2050-05-13T09:33:13.000Z"
+    cleared = tenant.ok(tenant.http.patch(f"{url}/{cred['id']}", json={"expires_at": None}), 200)
+    assert "expires_at" not in cleared
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({}, "Too few properties defined (0), minimum 1"),
+        ({"name": "x"}, "Additional properties not allowed: name"),
+        ({"expires_at": "tomorrow"}, "Object didn't pass validation for format date-time: tomorrow"),
+        ({"expires_at": "2050-05-13T09:33:13"}, "format date-time"),
+    ],
+)
+def test_credential_patch_accepts_only_an_expiry(tenant, body, fragment):
+    client = tenant.client()
+    url = f"/api/v2/clients/{client['client_id']}/credentials"
+    cred = tenant.ok(tenant.http.post(url, json={"credential_type": "public_key", "pem": _public_key_pem()}), 201)
+    assert fragment in error(tenant.http.patch(f"{url}/{cred['id']}", json=body), 400, code="invalid_body")["message"]
+
+
+def test_credential_patch_and_delete_of_missing_credentials(tenant):
+    client = tenant.client()
+    url = f"/api/v2/clients/{client['client_id']}/credentials/cred_0000000000000000000000"
+    error(tenant.http.patch(url, json={"expires_at": None}), 404, "The credential does not exist.", "inexistent_credential")
+    # Deleting a credential that is already gone is 204, like Auth0 (recording TestClient_DeleteCredential).
+    assert tenant.http.delete(url).status_code == 204
+    error(tenant.http.delete("/api/v2/clients/nope/credentials/cred_0000000000000000000000"), 404,
+          "The client does not exist", "inexistent_client")
+
+
 def test_unknown_routes_and_methods_are_json_404(tenant):
     error(tenant.http.get("/api/v2/connections"), 404, "Not Found")
     error(tenant.http.put("/api/v2/clients/abc", json={}), 404)
