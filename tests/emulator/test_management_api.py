@@ -392,6 +392,17 @@ def test_resource_server_by_id_and_by_encoded_identifier(tenant):
           "inexistent_resource_server")
 
 
+def test_resource_server_list_fields(tenant):
+    api = tenant.api(scopes=["a"])
+    query = {"identifiers": api["identifier"], "fields": "id,identifier", "include_fields": "true", "include_totals": "true"}
+    listed = tenant.ok(tenant.http.get("/api/v2/resource-servers", params=query), 200)
+    # The shape of go-auth0 v1.38.0's recording TestResourceServer_List.
+    assert listed == {"total": 1, "start": 0, "limit": 50,
+                      "resource_servers": [{"id": api["id"], "identifier": api["identifier"]}]}
+    without = tenant.ok(tenant.http.get("/api/v2/resource-servers", params={**query, "include_fields": "false"}), 200)
+    assert "scopes" in without["resource_servers"][0] and "id" not in without["resource_servers"][0]
+
+
 def test_duplicate_resource_server_identifier_is_409(tenant):
     api = tenant.api()
     error(tenant.http.post("/api/v2/resource-servers", json={"identifier": api["identifier"]}), 409,
