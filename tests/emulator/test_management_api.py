@@ -459,6 +459,22 @@ def test_default_organization_patch_and_null(tenant):
     assert "default_organization" not in cleared
 
 
+def test_organization_discovery_methods(tenant):
+    """The sequence of go-auth0 v1.38.0's recording TestClient_OrganizationDiscoveryMethods."""
+    client = tenant.client(organization_usage="require", organization_require_behavior="pre_login_prompt",
+                           organization_discovery_methods=["email"])
+    url = f"/api/v2/clients/{client['client_id']}"
+    assert client["organization_discovery_methods"] == ["email"]
+    patched = tenant.ok(tenant.http.patch(url, json={"organization_usage": "allow"}), 200)
+    assert patched["organization_discovery_methods"] == ["email"]
+    cleared = tenant.ok(tenant.http.patch(url, json={"organization_require_behavior": "post_login_prompt",
+                                                     "organization_discovery_methods": None}), 200)
+    assert "organization_discovery_methods" not in cleared
+    assert cleared["organization_require_behavior"] == "post_login_prompt"
+    error(tenant.http.patch(url, json={"organization_discovery_methods": ["email"]}), 400, code="invalid_body")
+    error(tenant.http.patch(url, json={"organization_discovery_methods": ["phone"]}), 400, code="invalid_body")
+
+
 def test_third_party_client_cannot_have_organization_usage(tenant):
     response = tenant.http.post("/api/v2/clients", json={"name": "tp", "is_first_party": False, "organization_usage": "allow"})
     error(response, 403)

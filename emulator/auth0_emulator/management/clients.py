@@ -196,6 +196,11 @@ CLIENT_PROPERTIES: dict[str, Any] = {
         "enum": ["no_prompt", "pre_login_prompt", "post_login_prompt", None],
         "description": "Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`.",
     },
+    "organization_discovery_methods": {
+        "type": "array",
+        "items": {"type": "string", "enum": ["email", "organization_name"]},
+        "description": "Methods for discovering organizations during the pre_login_prompt.",
+    },
     "client_authentication_methods": AUTH_METHODS,
     "require_pushed_authorization_requests": {"type": "boolean"},
     "require_proof_of_possession": {"type": "boolean"},
@@ -256,6 +261,12 @@ MERGED_OBJECTS = ("jwt_configuration", "refresh_token", "client_metadata")
 THIRD_PARTY_ORGS = (
     "Organizations are only available to first party clients on user-based flows. "
     "Properties organization_usage and organization_require_behavior must be unset for third party clients."
+)
+
+
+# Documented rule (go-auth0's Client.OrganizationDiscoveryMethods); Auth0's wording is UNKNOWN.
+DISCOVERY_NEEDS_PROMPT = (
+    "organization_discovery_methods can only be set when organization_require_behavior is pre_login_prompt."
 )
 
 
@@ -406,6 +417,8 @@ def _check_rules(doc: dict[str, Any]) -> None:
         doc.get("organization_usage") is not None or doc.get("organization_require_behavior") is not None
     ):
         raise ApiError(403, THIRD_PARTY_ORGS, "operation_not_supported")
+    if "organization_discovery_methods" in doc and doc.get("organization_require_behavior") != "pre_login_prompt":
+        raise ApiError(400, DISCOVERY_NEEDS_PROMPT, "invalid_body")
 
 
 LIST_QUERY = {
