@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,11 @@ def _go(args: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> str:
     with open(log, "a") as out:
         out.write(f"$ go {' '.join(args)}  (in {cwd})\n")
         out.flush()
+        started = time.monotonic()
         result = subprocess.run(
             ["go", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=out, text=True, timeout=BUILD_TIMEOUT
         )
-        out.write(result.stdout[-4000:] + "\n")
+        out.write(result.stdout[-4000:] + f"\n(exit {result.returncode} after {time.monotonic() - started:.0f} s)\n")
     if result.returncode != 0:
         tail = "".join(log.read_text().splitlines(keepends=True)[-25:])
         raise BuildError(f"go {' '.join(args)} failed (exit {result.returncode}); log {log}:\n{tail}")
