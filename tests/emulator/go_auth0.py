@@ -103,8 +103,11 @@ def build() -> SuiteBinary:
         # Inside the module (its own go.mod and go.sum pin the test dependencies); the module cache is
         # read-only, so the binary is written to a temporary name and renamed into place.
         partial = out_dir / f".management.test.{os.getpid()}"
-        _go(["test", "-c", "-o", str(partial), PACKAGE], cwd=source, env=env, log=log)
-        partial.replace(binary)
+        try:
+            _go(["test", "-c", "-o", str(partial), PACKAGE], cwd=source, env=env, log=log)
+            partial.replace(binary)
+        finally:
+            partial.unlink(missing_ok=True)
         source_file.write_text(str(source))
         return SuiteBinary(binary, source)
 

@@ -216,7 +216,8 @@ def _empty(tenant: SuiteTenant) -> None:
 
 
 def _environment(running: process.RunningEmulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH0_") or k == "AUTH0_M2M_CACHE"}
+    env = dict(os.environ)
+    env.pop("AUTH0_DEBUG", None)  # go-auth0 would dump every request, secrets included
     env.update(
         AUTH0_DOMAIN=running.connection["domain"],
         AUTH0_CLIENT_ID=running.connection["client_id"],
