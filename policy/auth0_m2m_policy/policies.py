@@ -37,7 +37,7 @@ from .model import (
     Estate,
     node_from_policy_resource,
 )
-from .shared import MIN_JUSTIFICATION, NAMESPACE
+from .shared import MIN_JUSTIFICATION, NAMESPACE, PROTECTED
 from .values import UNKNOWN, get, plain
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -320,7 +320,7 @@ def production_reason(config: Mapping[str, Any], urn: str) -> Optional[str]:
 
 
 def validate_protection(args: ResourceValidationArgs, report_violation: Callable) -> None:
-    if args.resource_type not in (CLIENT, GRANT):
+    if args.resource_type not in PROTECTED:
         return
     reason = production_reason(_config(args), args.urn)
     if reason is None or args.opts.protect:

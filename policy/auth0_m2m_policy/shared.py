@@ -19,3 +19,6 @@ GRANT = "auth0:index/clientGrant:ClientGrant"
 ORGANIZATION_GRANT = "auth0:index/organizationClientGrant:OrganizationClientGrant"
 ORGANIZATION = "auth0:index/organization:Organization"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
+# Resource types a production stack must protect from deletion (organization links and credentials stay
+# revocable).
+PROTECTED = (CLIENT, GRANT)

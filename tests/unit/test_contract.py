@@ -27,9 +27,10 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.ORGANIZATION_GRANT, contract.ORGANIZATION_CLIENT_GRANT_TYPE),
         (shared.ORGANIZATION, contract.ORGANIZATION_TYPE),
         (shared.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
+        (frozenset(shared.PROTECTED), contract.PROTECTED_TYPES),
     ],
     ids=["component type", "namespace", "justification length", "recorded inputs", "recorded grant", "client",
-         "grant", "organization grant", "organization", "credentials"],
+         "grant", "organization grant", "organization", "credentials", "protected types"],
 )
 def test_policy_pack_copies_equal_the_library(policy_value, library_value):
     assert policy_value == library_value
@@ -57,3 +58,29 @@ def test_component_records_the_contract_shape():
     recorded = _component_props(args)
     assert tuple(recorded) == tuple(contract.RecordedApplication.__annotations__)
     assert tuple(recorded["grants"][0]) == tuple(contract.RecordedGrant.__annotations__)
+
+
+def _recorded(justification):
+    from auth0_m2m import ApplicationConfig, M2MApplicationArgs
+    from auth0_m2m.resources.application import _component_props
+
+    grant = {"api": "orders", "organization_usage": "allow", "allow_any_organization": True}
+    if justification:
+        grant["justification"] = justification
+    return _component_props(
+        M2MApplicationArgs(
+            application=ApplicationConfig.model_validate({"name": "support", "grants": [grant]}),
+            audiences={"orders": "https://orders/"},
+            production=True,
+        )
+    )
+
+
+@pytest.mark.parametrize("justification, violations", [(None, 1), ("Support staff act for any customer", 0)])
+def test_the_policy_pack_reads_what_the_component_records(justification, violations):
+    """Equal key names are not enough: the pack's rule, fed the library's own recorded inputs, must see them."""
+    from tests.policy.analyzer import Analyzer, Resource
+
+    recorded = Resource(contract.M2M_APPLICATION_TYPE, "support", dict(_recorded(justification)))
+    found = [v for v in Analyzer().analyze(recorded) if v.policy == "any-organization-requires-justification"]
+    assert len(found) == violations, found

@@ -2,7 +2,7 @@
 
 Each rule takes a parsed :class:`StackConfig` and yields a :class:`Problem` for every violation. They
 run, all of them, before any resource is registered; :data:`RULES` is the list that
-:func:`auth0_m2m.loading.validate` applies. Rules assume the per-object checks of the pydantic models
+:func:`auth0_m2m.model.validation.validate` applies. Rules assume the per-object checks of the pydantic models
 already passed, and tolerate dangling references (their own rule reports those).
 """
 

@@ -18,6 +18,7 @@ import httpx
 import jwt
 from rich.table import Table
 
+from .. import contract
 from ..model.access import Expectation, expected_access, outcome
 from ..model.config import StackConfig
 from .pulumi_cli import pulumi_read
@@ -56,9 +57,9 @@ class StackOutputs:
     @classmethod
     def from_json(cls, outputs: Mapping[str, Any]) -> "StackOutputs":
         return cls(
-            client_ids={name: app["client_id"] for name, app in outputs.get("applications", {}).items()},
-            client_secrets=dict(outputs.get("client_secrets", {})),
-            organization_ids=dict(outputs.get("organization_ids", {})),
+            client_ids={name: app["client_id"] for name, app in outputs.get(contract.OUTPUT_APPLICATIONS, {}).items()},
+            client_secrets=dict(outputs.get(contract.OUTPUT_CLIENT_SECRETS, {})),
+            organization_ids=dict(outputs.get(contract.OUTPUT_ORGANIZATION_IDS, {})),
         )
 
     @classmethod
