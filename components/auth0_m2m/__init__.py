@@ -4,7 +4,8 @@ Three parts, imported one way (tools -> resources -> model):
 
 - :mod:`auth0_m2m.model`: the stack configuration, its rules, Auth0's access decision (no Pulumi);
 - :mod:`auth0_m2m.resources`: the ``Estate`` and ``M2MApplication`` components, their names and protection;
-- :mod:`auth0_m2m.tools`: the ``auth0-m2m`` command line (the ``tools`` extra);
+- :mod:`auth0_m2m.tools`: the ``auth0-m2m`` command line (its dependencies are the ``tools`` extra:
+  ``pip install 'auth0-m2m[tools]'``); importing the package never imports it;
 
 and :mod:`auth0_m2m.contract`, the names and shapes other parts rely on.
 
@@ -16,8 +17,7 @@ Typical use in a Pulumi program::
     export_estate(Estate(config.environment, config), config)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._version import __version__
 from .contract import NAMESPACE, stack_file_name
 from .model import (
     ApiConfig,
@@ -45,11 +45,6 @@ from .resources import (
     load_program_config,
     read_pulumi_config,
 )
-
-try:
-    __version__ = version("auth0-m2m")
-except PackageNotFoundError:  # imported from a source tree that was not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "ApiConfig",

@@ -125,9 +125,20 @@ def test_language_host_and_exec_script_sit_beside_pulumi(pulumi, toolchain_env):
         assert run([str(host), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_VERSION"]
 
 
-def test_pyproject_pins_the_sdk_of_the_plugin():
-    pyproject = (REPO / "pyproject.toml").read_text()
-    assert f'"pulumi-auth0=={LOCK["PULUMI_AUTH0_VERSION"]}"' in pyproject
+def test_the_program_runs_the_sdk_of_the_plugin():
+    """The Python SDK asks the engine for the plugin of its own version: the .venv (scripts/setup-python) has
+    exactly the lock's, and the library's stated range admits it."""
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    pinned = LOCK["PULUMI_AUTH0_VERSION"]
+    assert version("pulumi-auth0") == pinned
+    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    stated = next(Requirement(d) for d in dependencies if Requirement(d).name == "pulumi-auth0")
+    assert stated.specifier.contains(pinned), stated
+    assert "==" not in str(stated.specifier), "the library states a range; the exact pin is the toolchain's"
 
 
 def test_second_bootstrap_builds_nothing(bootstrap):

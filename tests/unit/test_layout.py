@@ -13,6 +13,8 @@ FORBIDDEN = {
     "model": {"auth0_m2m.resources", "auth0_m2m.tools", "pulumi", "pulumi_auth0", "click", "rich", "httpx", "jinja2"},
     "resources": {"auth0_m2m.tools", "click", "rich", "httpx", "jinja2", "jwt"},
     "contract.py": {"auth0_m2m.model", "auth0_m2m.resources", "auth0_m2m.tools", "pulumi", "pydantic"},
+    # The package root is what `import auth0_m2m` runs: the core only (the tools' dependencies are an extra).
+    "__init__.py": {"auth0_m2m.tools", "click", "rich", "httpx", "jinja2", "jwt"},
 }
 
 
