@@ -100,9 +100,12 @@ class RecordingMonitor(mocks.MockMonitor):
         return next(r for r in self.registrations.values() if r.type == type_ and r.name == name)
 
 
-def run(program: Callable[[], Any], stack: str = "test", config: Optional[dict] = None) -> RecordingMonitor:
-    """Run ``program`` under mocks until every registration finished; return what was registered."""
-    monitor = RecordingMonitor(TenantMocks())
+def run(
+    program: Callable[[], Any], stack: str = "test", config: Optional[dict] = None, tenant: Optional[TenantMocks] = None
+) -> RecordingMonitor:
+    """Run ``program`` under mocks (``tenant``, default ``TenantMocks``) until every registration finished; return
+    what was registered."""
+    monitor = RecordingMonitor(tenant or TenantMocks())
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config or {})
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

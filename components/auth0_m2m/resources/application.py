@@ -11,7 +11,7 @@ import pulumi_auth0 as auth0
 from ..contract import M2M_APPLICATION_TYPE, SUBJECT_TYPE, RecordedApplication
 from ..model.config import ApplicationConfig
 from ..model.validation import validate_application
-from . import naming
+from . import claims, naming
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class M2MApplicationArgs:
     """Apply production rules (any-organization access needs a justification)."""
     source: Optional[str] = None
     """How error messages name where the configuration came from (defaults to the component's name)."""
+    name_scope: Optional[str] = None
+    """Prefix of every resource name of the application (``<scope>:<name>``), for a program that holds applications
+    of the same name for different estates. None (the default): the names every existing stack has. Part of each
+    URN: choose it when the application is first deployed, never change it (that would replace the client)."""
 
 
 class M2MApplication(pulumi.ComponentResource):
@@ -39,7 +43,9 @@ class M2MApplication(pulumi.ComponentResource):
     Children: the ``auth0.Client`` (parent: this component); its ``auth0.ClientCredentials`` and one
     ``auth0.ClientGrant`` per API (parent: the client); one ``auth0.OrganizationClientGrant`` per authorized
     organization (parent: its grant). Names come from the application name, the audience and the
-    organization name, so reordering configuration changes nothing.
+    organization name, so reordering configuration changes nothing; ``args.name_scope`` prefixes them all.
+    Before registering anything it checks the configuration (the one validation gate) and that no other
+    component of the program makes the same resources or an Auth0 client of the same name.
     """
 
     client: auth0.Client
@@ -63,10 +69,12 @@ class M2MApplication(pulumi.ComponentResource):
             production=args.production,
             source=args.source or f"M2MApplication {app.name!r}",
         )
-        super().__init__(self.TYPE, name, _component_props(args), opts)
+        scope = naming.check_scope(args.name_scope)
+        _claim(self, app, scope, opts)
+        super().__init__(self.TYPE, naming.application(app.name, scope), _component_props(args), opts)
 
         self.client = auth0.Client(
-            naming.client(app.name),
+            naming.client(app.name, scope),
             name=app.auth0_name,
             app_type="non_interactive",
             grant_types=["client_credentials"],
@@ -74,20 +82,20 @@ class M2MApplication(pulumi.ComponentResource):
             description=app.description,
             client_metadata=dict(app.metadata),
             default_organization=_default_organization(app, args.organization_ids),
-            opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name))),
+            opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name), scope)),
         )
         credentials = auth0.ClientCredentials(
-            naming.credentials(app.name),
+            naming.credentials(app.name, scope),
             client_id=self.client.client_id,
             authentication_method=app.authentication_method.value,
-            opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name))),
+            opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name), scope)),
         )
 
         grant_ids: dict[str, pulumi.Output[str]] = {}
         self.authorized_organizations = {}
         for grant in app.grants:
             audience = args.audiences[grant.api]
-            grant_name = naming.grant(app.name, audience)
+            grant_name = naming.grant(app.name, audience, scope)
             client_grant = auth0.ClientGrant(
                 grant_name,
                 client_id=self.client.client_id,
@@ -101,16 +109,16 @@ class M2MApplication(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self.client,
                     depends_on=list(args.api_dependencies.get(grant.api, ())),
-                    aliases=naming.aliases(grant_name),
+                    aliases=naming.aliases(grant_name, scope),
                 ),
             )
             for organization in grant.organizations:
-                link_name = naming.organization_grant(app.name, audience, organization)
+                link_name = naming.organization_grant(app.name, audience, organization, scope)
                 auth0.OrganizationClientGrant(
                     link_name,
                     organization_id=args.organization_ids[organization],
                     grant_id=client_grant.id,
-                    opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name)),
+                    opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name, scope)),
                 )
             grant_ids[audience] = client_grant.id
             self.authorized_organizations[audience] = list(grant.organizations)
@@ -122,6 +130,28 @@ class M2MApplication(pulumi.ComponentResource):
         # (not duplicated into the component's state), grant ids with their grants. Programs use the
         # attributes above; each recorded output also costs the Python SDK a task per resolution.
         self.register_outputs({"client_id": self.client_id})
+
+
+def _claim(
+    component: M2MApplication, app: ApplicationConfig, scope: Optional[str], opts: Optional[pulumi.ResourceOptions]
+) -> None:
+    """Its resource name and its Auth0 client name, unless another component of the program holds them (an estate
+    creating this application has reserved its client name for it)."""
+    parent = opts.parent if opts else None
+    name = naming.application(app.name, scope)
+    by = f"application {app.name!r}" + (f" (name scope {scope!r})" if scope else "")
+    claims.claim(
+        f"M2MApplication {name!r}",
+        [
+            claims.resource_name(parent, M2M_APPLICATION_TYPE, name, component, by),
+            claims.tenant_object(
+                claims.provider_of(opts), "Auth0 client name", app.auth0_name, component, by,
+                reservation=claims.application_reservation(parent, name),
+            ),
+        ],
+        fix="Give applications of different estates their own name_scope (M2MApplicationArgs.name_scope), and "
+        "clients in one tenant their own names (display_name).",
+    )
 
 
 def _default_organization(

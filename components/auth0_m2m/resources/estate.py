@@ -11,16 +11,27 @@ from typing import Optional
 import pulumi
 import pulumi_auth0 as auth0
 
-from ..contract import ESTATE_TYPE
+from ..contract import (
+    ESTATE_TYPE,
+    M2M_APPLICATION_TYPE,
+    ORGANIZATION_TYPE,
+    RESOURCE_SERVER_SCOPES_TYPE,
+    RESOURCE_SERVER_TYPE,
+)
 from ..model.config import StackConfig
 from ..model.validation import validate
-from . import naming
+from . import claims, naming
 from .application import M2MApplication, M2MApplicationArgs
 from .protection import protect_clients_and_grants
 
 
 class Estate(pulumi.ComponentResource):
-    """Every organization, API and M2M application one stack declares."""
+    """Every organization, API and M2M application one stack declares.
+
+    A program may hold several estates: each needs its own component name and, when their application,
+    organization or API keys overlap, its own ``name_scope`` (which prefixes every resource name it makes). A
+    collision with another component of the program is one error before anything of this estate is registered.
+    """
 
     TYPE = ESTATE_TYPE
 
@@ -33,10 +44,17 @@ class Estate(pulumi.ComponentResource):
         config: StackConfig,
         opts: Optional[pulumi.ResourceOptions] = None,
         source: Optional[str] = None,
+        name_scope: Optional[str] = None,
     ):
         """``config``: from a stack file (:func:`auth0_m2m.load_program_config`) or built in code; either way it
-        passes the one validation gate here, before anything is registered."""
+        passes the one validation gate here, before anything is registered.
+
+        ``name_scope``: prefix of every resource name of the estate (``<scope>:<name>``), for a program with more
+        than one estate. None (the default) keeps the names every existing stack has. It is part of every URN:
+        choose it when the estate is first deployed, never change it (that would replace every client)."""
         config = validate(config, source or f"Estate {name!r}")
+        self.name_scope = naming.check_scope(name_scope)
+        self._claim(name, config, opts)
         if config.protected:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
@@ -68,6 +86,7 @@ class Estate(pulumi.ComponentResource):
                     api_dependencies=api_dependencies,
                     production=config.production,
                     source=source,
+                    name_scope=self.name_scope,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -78,11 +97,58 @@ class Estate(pulumi.ComponentResource):
             }
         )
 
+    def _claim(self, name: str, config: StackConfig, opts: Optional[pulumi.ResourceOptions]) -> None:
+        """What this estate is about to make, unless another component of the program makes it already.
+
+        Every descendant of an application is named after the application, so claiming the applications
+        covers their clients, grants and authorizations."""
+        scope = self.name_scope
+        parent = opts.parent if opts else None
+        provider = claims.provider_of(opts)
+        estate = f"Estate {name!r}" + (f" (name scope {scope!r})" if scope else "")
+        holder = self
+        wanted = [claims.resource_name(parent, ESTATE_TYPE, name, holder, estate)]
+        for org_name, org in sorted(config.organizations.items()):
+            if org.manage:
+                wanted.append(claims.resource_name(
+                    parent, f"{ESTATE_TYPE}${ORGANIZATION_TYPE}", naming.organization(org_name, scope), holder,
+                    f"organization {org_name!r} of {estate}",
+                ))
+                wanted.append(claims.tenant_object(
+                    provider, "Auth0 organization name", org_name, holder, f"organization {org_name!r} of {estate}"
+                ))
+        for key, api in sorted(config.apis.items()):
+            if api.manage:
+                by = f"API {key!r} of {estate}"
+                wanted.append(claims.resource_name(
+                    parent, f"{ESTATE_TYPE}${RESOURCE_SERVER_TYPE}", naming.api(key, scope), holder, by
+                ))
+                wanted.append(claims.resource_name(
+                    parent, f"{ESTATE_TYPE}${RESOURCE_SERVER_TYPE}${RESOURCE_SERVER_SCOPES_TYPE}",
+                    naming.api_scopes(key, scope), holder, by,
+                ))
+                wanted.append(claims.tenant_object(provider, "Auth0 API identifier", api.identifier, holder, by))
+        for app in config.applications:
+            app_name = naming.application(app.name, scope)
+            # Reserved for the application this estate creates, which takes the reservation over.
+            app_holder = claims.application_reservation(self, app_name)
+            by = f"application {app.name!r} of {estate}"
+            wanted.append(claims.resource_name(
+                parent, f"{ESTATE_TYPE}${M2M_APPLICATION_TYPE}", app_name, holder, by
+            ))
+            wanted.append(claims.tenant_object(provider, "Auth0 client name", app.auth0_name, app_holder, by))
+        claims.claim(
+            estate,
+            wanted,
+            fix=f"Give each estate of one program its own component name and name_scope, e.g. "
+            f"Estate({name!r}, config, name_scope={name!r}); and clients in one tenant their own names (display_name).",
+        )
+
     def _organization_id(self, org_name: str, config: StackConfig) -> pulumi.Input[str]:
         org = config.organizations[org_name]
         if org.manage:
             return auth0.Organization(
-                naming.organization(org_name),
+                naming.organization(org_name, self.name_scope),
                 name=org_name,
                 display_name=org.display_name or org_name,
                 opts=pulumi.ResourceOptions(parent=self),
@@ -100,7 +166,7 @@ class Estate(pulumi.ComponentResource):
             if not api.manage:
                 continue
             server = auth0.ResourceServer(
-                naming.api(key),
+                naming.api(key, self.name_scope),
                 identifier=api.identifier,
                 name=api.name or key,
                 signing_alg="RS256",
@@ -113,7 +179,7 @@ class Estate(pulumi.ComponentResource):
             if api.scopes:
                 dependencies[key].append(
                     auth0.ResourceServerScopes(
-                        naming.api_scopes(key),
+                        naming.api_scopes(key, self.name_scope),
                         resource_server_identifier=server.identifier,
                         scopes=[
                             auth0.ResourceServerScopesScopeArgs(name=value, description=description)
