@@ -42,9 +42,9 @@ def copy_project(root: Path) -> None:
 
 
 def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[str, str]:
-    """The offline environment with a file backend of its own in ``state_dir`` (created), a fixed
+    """The offline environment with a file backend of its own in ``state_dir`` (created if needed), a fixed
     passphrase, and the tenant's CA trusted by the provider."""
-    state_dir.mkdir(parents=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **offline_pulumi_env(),
         "PULUMI_BACKEND_URL": f"file://{state_dir}",
@@ -109,16 +109,27 @@ class Emulator:
 
 
 class PulumiProject:
-    """A copy of this project in ``root``, run with the real Pulumi CLI against ``emulator``."""
+    """A copy of this project (or of the Pulumi project in ``program``) in ``root``, run with the real Pulumi CLI
+    against ``emulator``; projects given one ``state_dir`` share a backend (and can reference each other's stacks)."""
 
-    def __init__(self, root: Path, emulator: Emulator, stack: str = "local"):
+    def __init__(
+        self,
+        root: Path,
+        emulator: Emulator,
+        stack: str = "local",
+        program: Optional[Path] = None,
+        state_dir: Optional[Path] = None,
+    ):
         self.root = root
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        copy_project(root)
+        if program is None:
+            copy_project(root)
+        else:
+            shutil.copytree(program, root, dirs_exist_ok=True)
         self._forget_machine_settings()
-        self.state_dir = root / ".state" / "backend"
+        self.state_dir = state_dir or root / ".state" / "backend"
         self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)
         self.run("stack", "init")
         self.run("config", "set", "auth0:domain", emulator.connection["domain"])
@@ -139,7 +150,8 @@ class PulumiProject:
 
     @property
     def stack_file(self) -> Path:
-        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
+        stacks = self.root / "stacks"
+        return (stacks if stacks.is_dir() else self.root) / f"Pulumi.{self.stack}.yaml"
 
     def run(self, *args: str, check: bool = True, input: Optional[str] = None, timeout: float = 900) -> subprocess.CompletedProcess:
         result = subprocess.run(
