@@ -29,6 +29,9 @@ class Observation:
     allowed: bool
     org_id: Optional[str]
     detail: str
+    verified: bool = True
+    """False when the tenant issued a token that does not verify (signature, issuer, audience, subject): a
+    difference whatever the expectation, never a crash of the check."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class CheckRow:
         if self.observation is None:
             return True
         return (
-            self.observation.allowed == self.expectation.allowed
+            self.observation.verified
+            and self.observation.allowed == self.expectation.allowed
             and self.observation.org_id == (self.expected_org_id if self.expectation.allowed else None)
         )
 
@@ -71,10 +75,12 @@ class StackOutputs:
 class TokenClient:
     """Client-credentials requests against one tenant, with signature verification of issued tokens."""
 
-    def __init__(self, domain: str, verify: Any = True, timeout: float = 30.0):
+    def __init__(
+        self, domain: str, verify: Any = True, timeout: float = 30.0, transport: Optional[httpx.BaseTransport] = None
+    ):
         self.domain = domain
         self.issuer = f"https://{domain}/"
-        self._http = httpx.Client(base_url=f"https://{domain}", verify=verify, timeout=timeout)
+        self._http = httpx.Client(base_url=f"https://{domain}", verify=verify, timeout=timeout, transport=transport)
         self._keys: Optional[jwt.PyJWKSet] = None
 
     def close(self) -> None:
@@ -89,9 +95,12 @@ class TokenClient:
             body = _json_or_text(response)
             detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else body
             return Observation(False, None, f"{response.status_code} {detail}")
-        claims = self.verify(response.json()["access_token"], audience)
-        if claims["sub"] != f"{client_id}@clients" or claims.get("azp") != client_id:
-            return Observation(True, claims.get("org_id"), "token names another client")
+        try:
+            claims = self.verify(response.json()["access_token"], audience)
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            return Observation(True, None, f"200 but the token does not verify: {error}", verified=False)
+        if claims.get("sub") != f"{client_id}@clients" or claims.get("azp") != client_id:
+            return Observation(True, claims.get("org_id"), "200 but the token names another client", verified=False)
         return Observation(True, claims.get("org_id"), "200 token verified")
 
     def verify(self, token: str, audience: str) -> dict:
@@ -163,6 +172,8 @@ def render_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutpu
                     rendered.append("[dim]n/a[/]")
                     continue
                 observed = outcome(row.observation.allowed, names_by_id.get(row.observation.org_id, row.observation.org_id))
+                if not row.observation.verified:
+                    observed = f"{observed}, unverified"
                 if row.matches:
                     rendered.append(observed if row.observation.allowed else f"[dim]{observed}[/]")
                 else:

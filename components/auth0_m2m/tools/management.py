@@ -17,7 +17,15 @@ MAX_RATE_LIMIT_WAIT = 30.0
 
 
 class ManagementClient:
-    def __init__(self, domain: str, client_id: str, client_secret: str, verify: Any = True, timeout: float = 30.0):
+    def __init__(
+        self,
+        domain: str,
+        client_id: str,
+        client_secret: str,
+        verify: Any = True,
+        timeout: float = 30.0,
+        transport: Optional[httpx.BaseTransport] = None,
+    ):
         self.domain = domain
         self._credentials = {
             "grant_type": "client_credentials",
@@ -25,7 +33,7 @@ class ManagementClient:
             "client_secret": client_secret,
             "audience": f"https://{domain}/api/v2/",
         }
-        self._http = httpx.Client(base_url=f"https://{domain}", verify=verify, timeout=timeout)
+        self._http = httpx.Client(base_url=f"https://{domain}", verify=verify, timeout=timeout, transport=transport)
         self._token: Optional[str] = None
 
     def close(self) -> None:
