@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Optional, Sequence
 
 import pulumi
@@ -49,9 +50,10 @@ class M2MApplication(pulumi.ComponentResource):
     """
 
     client: auth0.Client
+    credentials: auth0.ClientCredentials
     client_id: pulumi.Output[str]
-    client_secret: pulumi.Output[str]
-    grant_ids: pulumi.Output[dict]
+    client_grants: dict[str, auth0.ClientGrant]
+    """Audience -> the application's client grant for it."""
     authorized_organizations: dict[str, list[str]]
 
     TYPE = M2M_APPLICATION_TYPE
@@ -84,14 +86,14 @@ class M2MApplication(pulumi.ComponentResource):
             default_organization=_default_organization(app, args.organization_ids),
             opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name), scope)),
         )
-        credentials = auth0.ClientCredentials(
+        self.credentials = auth0.ClientCredentials(
             naming.credentials(app.name, scope),
             client_id=self.client.client_id,
             authentication_method=app.authentication_method.value,
             opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name), scope)),
         )
 
-        grant_ids: dict[str, pulumi.Output[str]] = {}
+        self.client_grants = {}
         self.authorized_organizations = {}
         for grant in app.grants:
             audience = args.audiences[grant.api]
@@ -120,16 +122,24 @@ class M2MApplication(pulumi.ComponentResource):
                     grant_id=client_grant.id,
                     opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name, scope)),
                 )
-            grant_ids[audience] = client_grant.id
+            self.client_grants[audience] = client_grant
             self.authorized_organizations[audience] = list(grant.organizations)
 
         self.client_id = self.client.client_id
-        self.client_secret = pulumi.Output.secret(credentials.client_secret)
-        self.grant_ids = pulumi.Output.from_input(grant_ids)
         # Only the identity is recorded on the component: the secret stays with its credentials resource
-        # (not duplicated into the component's state), grant ids with their grants. Programs use the
-        # attributes above; each recorded output also costs the Python SDK a task per resolution.
+        # (not duplicated into the component's state), grant ids with their grants. Each recorded output, like
+        # each Output object made, costs the Python SDK tasks: client_secret and grant_ids are made on first use.
         self.register_outputs({"client_id": self.client_id})
+
+    @cached_property
+    def client_secret(self) -> pulumi.Output[str]:
+        """The client secret, always a Pulumi secret."""
+        return pulumi.Output.secret(self.credentials.client_secret)
+
+    @cached_property
+    def grant_ids(self) -> pulumi.Output[dict]:
+        """Audience -> client grant id."""
+        return pulumi.Output.from_input({audience: grant.id for audience, grant in self.client_grants.items()})
 
 
 def _claim(

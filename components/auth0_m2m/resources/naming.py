@@ -77,10 +77,11 @@ def api_scopes(key: str, scope: Optional[str] = None) -> str:
     return f"{api(key, scope)}/scopes"
 
 
-def aliases(current: str, scope: Optional[str] = None) -> list:
-    """Aliases from every legacy scheme to ``current``, so that renames never replace resources (unscoped only)."""
+def aliases(current: str, scope: Optional[str] = None) -> Optional[list]:
+    """Aliases from every legacy scheme to ``current``, so that renames never replace resources (unscoped only);
+    None when there are none."""
     if scope or not LEGACY_SCHEMES:
-        return []
+        return None
     import pulumi
 
     return [pulumi.Alias(name=scheme(current)) for scheme in LEGACY_SCHEMES if scheme(current) != current]
