@@ -137,9 +137,10 @@ class M2MApplication(pulumi.ComponentResource):
         return pulumi.Output.secret(self.credentials.client_secret)
 
     @cached_property
-    def grant_ids(self) -> pulumi.Output[dict]:
+    def grant_ids(self) -> pulumi.Output[dict[str, str]]:
         """Audience -> client grant id."""
-        return pulumi.Output.from_input({audience: grant.id for audience, grant in self.client_grants.items()})
+        ids: dict[str, pulumi.Input[str]] = {audience: grant.id for audience, grant in self.client_grants.items()}
+        return pulumi.Output.from_input(ids)  # type: ignore[arg-type]  # (from_input resolves nested inputs)
 
 
 def _claim(

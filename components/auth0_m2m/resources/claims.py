@@ -107,11 +107,13 @@ def provider_of(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.Provi
         return opts.provider
     providers = opts.providers
     if isinstance(providers, dict) and providers.get("auth0") is not None:
-        return providers["auth0"]
+        provider: pulumi.ProviderResource = providers["auth0"]
+        return provider
     if isinstance(providers, (list, tuple)):
         for provider in providers:
             if provider.package == "auth0":
                 return provider
     if opts.parent is not None:
-        return opts.parent.get_provider(CLIENT_TYPE)
+        inherited: Optional[pulumi.ProviderResource] = opts.parent.get_provider(CLIENT_TYPE)
+        return inherited
     return None

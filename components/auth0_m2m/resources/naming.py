@@ -16,7 +16,10 @@ not know which estate owned the old name, so it could hand one estate's live cli
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    import pulumi
 
 #: Separates a name scope from the name it scopes. Application, organization and API keys never contain it.
 SCOPE_SEPARATOR = ":"
@@ -25,7 +28,7 @@ SCOPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 # Schemes that produced names before the current one; each entry maps a current (unscoped) name to the old one
 # and becomes a `pulumi.Alias`. Empty: the current scheme is the first. Never applied to scoped names.
-LEGACY_SCHEMES: tuple = ()
+LEGACY_SCHEMES: tuple[Callable[[str], str], ...] = ()
 
 
 def check_scope(scope: Optional[str]) -> Optional[str]:
@@ -77,7 +80,7 @@ def api_scopes(key: str, scope: Optional[str] = None) -> str:
     return f"{api(key, scope)}/scopes"
 
 
-def aliases(current: str, scope: Optional[str] = None) -> Optional[list]:
+def aliases(current: str, scope: Optional[str] = None) -> "Optional[list[pulumi.Input[str | pulumi.Alias]]]":
     """Aliases from every legacy scheme to ``current``, so that renames never replace resources (unscoped only);
     None when there are none."""
     if scope or not LEGACY_SCHEMES:
