@@ -84,7 +84,7 @@ def claim(component: str, claims: Iterable[Claim], fix: str) -> None:
     held = _program_claims()
     claims = list(claims)
     collisions = [
-        f"{new.thing}: {new.by}, and {held[new.key].by}"
+        f"{new.thing}: already made by {held[new.key].by}"
         for new in claims
         if new.key in held and held[new.key].holder not in (new.holder, new.reservation)
     ]

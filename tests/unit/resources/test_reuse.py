@@ -199,8 +199,8 @@ def test_two_unscoped_estates_with_the_same_keys_collide_before_the_second_regis
     message, monitor = collision(program)
     assert message.startswith("Estate 'team-b' collides with another component of this program; nothing of it was "
                               "registered:")
-    assert "resource name 'billing-sync' (M2MApplication, same URN): application 'billing-sync' of Estate 'team-b', " \
-           "and application 'billing-sync' of Estate 'team-a'" in message
+    assert "resource name 'billing-sync' (M2MApplication, same URN): already made by application 'billing-sync' of " \
+           "Estate 'team-a'" in message
     assert "resource name 'org/acme' (Organization, same URN)" in message
     assert "resource name 'api/orders' (ResourceServer, same URN)" in message
     assert "Estate('team-b', config, name_scope='team-b')" in message
@@ -225,9 +225,9 @@ def test_scoped_estates_in_one_tenant_still_need_distinct_auth0_names():
         Estate("team-b", validate(estate("team-b"), "b"), name_scope="team-b")
 
     message, monitor = collision(program)
-    assert "Auth0 client name 'billing-sync' (through the default auth0 provider): application 'billing-sync' of " \
-           "Estate 'team-b' (name scope 'team-b'), and application 'billing-sync' of Estate 'team-a' (name scope " \
-           "'team-a')" in message
+    assert message.startswith("Estate 'team-b' (name scope 'team-b') collides")
+    assert "Auth0 client name 'billing-sync' (through the default auth0 provider): already made by application " \
+           "'billing-sync' of Estate 'team-a' (name scope 'team-a')" in message
     assert "Auth0 organization name 'acme'" in message
     assert f"Auth0 API identifier '{ORDERS}'" in message
     assert "(display_name)" in message
@@ -272,8 +272,9 @@ def test_an_application_alone_beside_an_estate_with_the_same_application():
     message, _ = collision(program)
     # Different URNs (the estate's application is below the estate), but one Auth0 client name.
     assert "resource name" not in message
-    assert "Auth0 client name 'billing-sync' (through the default auth0 provider): application 'billing-sync', and " \
-           "application 'billing-sync' of Estate 'prod'" in message
+    assert message.startswith("M2MApplication 'billing-sync' collides")
+    assert "Auth0 client name 'billing-sync' (through the default auth0 provider): already made by application " \
+           "'billing-sync' of Estate 'prod'" in message
 
 
 def test_claims_belong_to_one_program_run():
