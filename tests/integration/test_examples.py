@@ -69,3 +69,33 @@ def test_an_application_alone_beside_its_own_api(tmp_path, emulator):
     assert org_claim(emulator.token(outputs["client_id"], outputs["client_secret"], INVOICES)) == organization
     project.preview("--expect-no-changes")
     project.run("destroy", "--yes", "--skip-preview")
+
+
+COLLIDING_PROGRAM = '''
+from auth0_m2m import Estate, validate
+
+def estate(environment):
+    return validate({"environment": environment, "apis": {"orders": {"identifier": "https://orders.example.com/"}},
+                     "applications": [{"name": "billing-sync", "grants": [{"api": "orders"}]}]}, environment)
+
+Estate("team-a", estate("team-a"))
+Estate("team-b", estate("team-b"))
+'''
+
+
+def test_two_colliding_estates_are_one_clear_error_with_the_real_cli(tmp_path, emulator):
+    """`pulumi up` previews first: the collision fails the preview, so nothing at all reaches the tenant."""
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: two-estates\nruntime:\n  name: python\n  options:\n    toolchain: pip\n")
+    (program / "__main__.py").write_text(COLLIDING_PROGRAM)
+    project = PulumiProject(tmp_path / "project", emulator, stack="dev", program=program)
+    result = project.run("up", "--yes", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Estate 'team-b' collides with another component of this program; nothing of it was registered" in output, \
+        output
+    assert "resource name 'billing-sync' (M2MApplication, same URN): already made by application 'billing-sync' of " \
+           "Estate 'team-a'" in output
+    assert "Traceback" not in output
+    assert not [c for c in emulator.state()["clients"] if c.get("name") == "billing-sync"]
