@@ -24,6 +24,33 @@ def stack_file_name(stack: str, config_dir: str = STACK_CONFIG_DIR) -> str:
     return f"{config_dir}/Pulumi.{stack}.yaml"
 
 
+#: The auth0 provider's config namespace (``auth0:domain``, ``auth0:clientSecret``).
+PROVIDER_NAMESPACE = "auth0"
+#: The stack config key that makes a stack production (read by the library, the policy pack, the workflows).
+PRODUCTION_KEY = f"{NAMESPACE}:production"
+#: A config namespace this close (edits) to the project's or the provider's is a typo, not another package.
+NAMESPACE_NEAR_MISS_EDITS = 2
+#: Config key names (after the namespace, at any depth) that hold credentials: they must be Pulumi secrets.
+SECRET_KEY_PATTERN = (
+    r"(?i)(secret|passw(or)?d|passphrase|api_?token|access_?token|refresh_?token|auth_?token|private_?key|"
+    r"client_?assertion|credentials?$)"
+)
+
+
+def config_boolean(text: "str | None") -> "bool | None":
+    """A boolean stack config value as the Pulumi engine hands it to programs and policy packs.
+
+    The engine passes every top-level config value as text: the YAML booleans true/True/TRUE become "true"
+    (and `pulumi config set KEY true` writes the string "true", which reads the same). Only "true" and
+    "false" are booleans; anything else (yes, on, 1, True written as a string) raises ValueError. None: unset.
+    """
+    if text is None:
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    raise ValueError(f"{text[:40]!r} is not a boolean (true or false)")
+
+
 # --- Auth0 limits the rules and the policy pack both enforce -----------------------------------------------
 #: Shortest justification accepted for any-organization access (characters, after stripping whitespace).
 MIN_JUSTIFICATION_LENGTH = 10

@@ -10,8 +10,15 @@ from .config import (
     OrganizationUsage,
     StackConfig,
 )
-from .errors import Problem, StackConfigError
-from .loading import load_stack_file, parse_stack_text, read_stack_file
+from .errors import Problem, StackConfigError, UnreadableStackFile
+from .loading import (
+    Limits,
+    StackFile,
+    load_stack_file,
+    parse_stack_text,
+    read_stack_file,
+    validate_engine_config,
+)
 from .validation import validate, validate_application
 
 __all__ = [
@@ -21,11 +28,14 @@ __all__ = [
     "Decision",
     "Expectation",
     "GrantConfig",
+    "Limits",
     "OrganizationConfig",
     "OrganizationUsage",
     "Problem",
     "StackConfig",
     "StackConfigError",
+    "StackFile",
+    "UnreadableStackFile",
     "accepts_organizations",
     "decide",
     "default_organization_applies",
@@ -35,4 +45,5 @@ __all__ = [
     "read_stack_file",
     "validate",
     "validate_application",
+    "validate_engine_config",
 ]

@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from ..contract import MAX_JUSTIFICATION_LENGTH, MIN_JUSTIFICATION_LENGTH
 
@@ -63,6 +63,8 @@ class AuthenticationMethod(str, Enum):
 
 class _Model(BaseModel):
     # Unknown keys are typos until proven otherwise: reject them instead of silently ignoring them.
+    # Booleans are StrictBool: only true and false. Pulumi reads stack files as YAML 1.2, where yes, on and 1
+    # are not booleans, so accepting them (as pydantic would) would read the file differently from Pulumi.
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
@@ -73,7 +75,7 @@ class OrganizationConfig(_Model):
         default=None,
         description="The organization's Auth0 id (org_...). When set, no lookup is made. Not allowed with manage: true.",
     )
-    manage: bool = Field(
+    manage: StrictBool = Field(
         default=False,
         description="Create and own the organization in this stack. Otherwise it must already exist in the tenant "
         "and is referenced by id, or looked up by name once per run.",
@@ -90,7 +92,7 @@ class ApiConfig(_Model):
     identifier: Annotated[str, StringConstraints(pattern=r"^[^\s]{1,600}$")] = Field(
         description="The API identifier: the `audience` of token requests. Immutable in Auth0.",
     )
-    manage: bool = Field(
+    manage: StrictBool = Field(
         default=False,
         description="Create and own the API (resource server and its scopes) in this stack.",
     )
@@ -132,7 +134,7 @@ class GrantConfig(_Model):
         description="deny (None): tokens must not name an organization; allow (Optional): with or without; "
         "require (Required): tokens always carry an organization (the default organization when none is named).",
     )
-    allow_any_organization: bool = Field(
+    allow_any_organization: StrictBool = Field(
         default=False,
         description="Let the grant be used with any organization of the tenant, without explicit authorization. "
         "Auth0 reserves this for trusted first-party applications.",
@@ -212,12 +214,12 @@ class StackConfig(_Model):
     environment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
         description="Environment name (local, dev, staging, prod); names the Estate component and shows in reports.",
     )
-    production: bool = Field(
+    production: StrictBool = Field(
         default=False,
         description="A production stack: any-organization access needs a justification, and clients and grants "
         "are protected from deletion.",
     )
-    protect: Optional[bool] = Field(
+    protect: Optional[StrictBool] = Field(
         default=None,
         description="Protect clients and grants from deletion (defaults to the value of production).",
     )

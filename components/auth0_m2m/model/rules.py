@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from ..contract import MAX_GRANTS_PER_ORGANIZATION, MIN_JUSTIFICATION_LENGTH
 from .access import accepts_organizations, decide, default_organization_applies
 from .config import ApplicationConfig, GrantConfig, StackConfig
-from .errors import Problem
+from .errors import Problem, quote
 
 
 Rule = Callable[[StackConfig], Iterator[Problem]]
@@ -58,7 +58,7 @@ def auth0_application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
             yield Problem(
                 field="display_name",
                 application=app.name,
-                message=f"Auth0 name {app.auth0_name!r} is already used by application {other!r}",
+                message=f"Auth0 name {quote(app.auth0_name)} is already used by application {other!r}",
             )
 
 
@@ -70,7 +70,7 @@ def api_identifiers_are_unique(cfg: StackConfig) -> Iterator[Problem]:
         if other != key:
             yield Problem(
                 field="identifier",
-                message=f"API {key!r} has identifier {api.identifier!r}, which API {other!r} already has",
+                message=f"API {key!r} has identifier {quote(api.identifier)}, which API {other!r} already has",
                 api=key,
                 audience=api.identifier,
             )
@@ -110,6 +110,36 @@ def display_name_only_for_managed_organizations(cfg: StackConfig) -> Iterator[Pr
                 field="display_name",
                 organization=name,
                 message="display_name only applies to organizations this stack manages (manage: true)",
+            )
+
+
+def api_settings_only_for_managed_apis(cfg: StackConfig) -> Iterator[Problem]:
+    """A name or token lifetime on an API this stack does not own would be silently ignored."""
+    for key, api in cfg.apis.items():
+        if api.manage:
+            continue
+        for field in ("name", "token_lifetime"):
+            if field in api.model_fields_set:
+                yield Problem(
+                    field=field,
+                    api=key,
+                    audience=api.identifier,
+                    message=f"{field} only applies to APIs this stack manages (manage: true); this API is managed "
+                    f"elsewhere, so the value would be ignored: remove it",
+                )
+
+
+def justification_only_for_any_organization(cfg: StackConfig) -> Iterator[Problem]:
+    """A justification on a grant without any-organization access justifies nothing and would be ignored."""
+    for app, grant in _grants(cfg):
+        if grant.justification is not None and not grant.allow_any_organization:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "justification",
+                "a justification only applies with allow_any_organization: true; remove it (or grant any-"
+                "organization access, if that is what it justifies)",
             )
 
 
@@ -173,7 +203,7 @@ def scopes_are_defined_by_the_api(cfg: StackConfig) -> Iterator[Problem]:
                 app,
                 grant,
                 "scopes",
-                f"scopes {unknown} are not defined by API {grant.api!r}; it defines {sorted(api.scopes)}",
+                f"scopes {quote(unknown)} are not defined by API {grant.api!r}; it defines {quote(sorted(api.scopes))}",
             )
 
 
@@ -278,6 +308,8 @@ RULES: tuple[Rule, ...] = (
     organization_ids_are_unique,
     organization_source_is_unambiguous,
     display_name_only_for_managed_organizations,
+    api_settings_only_for_managed_apis,
+    justification_only_for_any_organization,
     api_references_exist,
     one_grant_per_api,
     organization_references_exist,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -10,44 +9,39 @@ import pulumi
 from .. import contract
 from ..model.config import StackConfig
 from ..model.errors import StackConfigError
-from ..model.validation import validate
+from ..model.loading import validate_engine_config
 from .estate import Estate
 
 
 def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
     """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
 
-    Raises ``pulumi.RunError`` (Pulumi prints the message without a traceback) so that the engine
-    reports the failure before any resource has been registered.
+    The engine hands the program every config key as text (objects and lists as JSON); this reads them
+    with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
+    program and a review of the same file accept and refuse the same things. Raises ``pulumi.RunError``
+    (Pulumi prints the message without a traceback) before any resource has been registered.
     """
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
+    config, secret_keys = read_pulumi_config()
     try:
-        return validate(read_pulumi_config(namespace), source)
+        return validate_engine_config(config, secret_keys, source, namespace)
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
 
-def read_pulumi_config(namespace: str = contract.NAMESPACE) -> dict[str, Any]:
-    """The raw values of ``namespace`` as the Pulumi engine passed them to this program.
+def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every config key as the Pulumi engine passed it to this program (text), and which ones are secrets.
 
     ``pulumi.Config`` can only fetch keys it is asked for; reading the whole map is what lets a typo
-    such as ``auth0-m2m:aplications`` fail validation instead of being ignored.
+    such as ``auth0-m2m:aplications`` (or a namespace such as ``auth0_m2m:``) fail validation instead of
+    being ignored.
     """
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{namespace}:"
-    # The engine hands structured values over as JSON text and scalars as plain text.
-    return {key[len(prefix) :]: _decode(value) for key, value in values.items() if key.startswith(prefix)}
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys.update(key for key in values if runtime_config.is_config_secret(key))
+    return {key: value if isinstance(value, str) or value is None else str(value) for key, value in values.items()}, frozenset(secret_keys)
 
 
 def export_estate(estate: Estate, config: StackConfig) -> None:

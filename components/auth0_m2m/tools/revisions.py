@@ -9,7 +9,6 @@ from typing import Optional
 
 from ..model.config import StackConfig
 from ..model.loading import parse_stack_text
-from ..model.validation import validate
 
 _STACK_FILE = re.compile(r"^stacks/Pulumi\.([^/]+)\.yaml$")
 
@@ -32,4 +31,4 @@ def changed_stacks(base: str, head: Optional[str]) -> list[str]:
 
 
 def validate_text(text: str, source: str) -> StackConfig:
-    return validate(parse_stack_text(text), source)
+    return parse_stack_text(text, source)
