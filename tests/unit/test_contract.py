@@ -19,6 +19,8 @@ from auth0_m2m_policy import shared  # noqa: E402
     [
         (shared.M2M_APPLICATION, contract.M2M_APPLICATION_TYPE),
         (shared.NAMESPACE, contract.NAMESPACE),
+        (shared.PRODUCTION_KEY, contract.PRODUCTION_KEY),
+        (shared.SECRET_KEY_PATTERN, contract.SECRET_KEY_PATTERN),
         (shared.MIN_JUSTIFICATION, contract.MIN_JUSTIFICATION_LENGTH),
         (shared.RECORDED_APPLICATION_KEYS, tuple(contract.RecordedApplication.__annotations__)),
         (shared.RECORDED_GRANT_KEYS, tuple(contract.RecordedGrant.__annotations__)),
@@ -28,7 +30,7 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.ORGANIZATION, contract.ORGANIZATION_TYPE),
         (shared.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
     ],
-    ids=["component type", "namespace", "justification length", "recorded inputs", "recorded grant", "client",
+    ids=["component type", "namespace", "production key", "secret key names", "justification length", "recorded inputs", "recorded grant", "client",
          "grant", "organization grant", "organization", "credentials"],
 )
 def test_policy_pack_copies_equal_the_library(policy_value, library_value):
@@ -57,3 +59,19 @@ def test_component_records_the_contract_shape():
     recorded = _component_props(args)
     assert tuple(recorded) == tuple(contract.RecordedApplication.__annotations__)
     assert tuple(recorded["grants"][0]) == tuple(contract.RecordedGrant.__annotations__)
+
+
+BOOLEAN_TEXTS = ["true", "false", "True", "TRUE", "yes", "on", "1", "0", "", " true", "true ", "null", None, "ja"]
+
+
+@pytest.mark.parametrize("text", BOOLEAN_TEXTS)
+def test_the_policy_pack_reads_booleans_like_the_library(text):
+    """Same answer, or the same refusal, for every engine text (the pack's copy of contract.config_boolean)."""
+
+    def outcome(read):
+        try:
+            return read(text)
+        except ValueError:
+            return "refused"
+
+    assert outcome(shared.config_boolean) == outcome(contract.config_boolean)

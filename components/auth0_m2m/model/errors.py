@@ -106,4 +106,4 @@ class UnreadableStackFile(StackConfigError):
         super().__init__(source, [Problem(field="", message=message, line=line)])
 
     def _text(self) -> str:
-        return f"{self.problems[0].format(self.source)} (the file was not read; nothing was deployed)"
+        return f"{self.problems[0].format(self.source)} (the file was not read)"

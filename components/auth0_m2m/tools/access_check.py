@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ..model.access import Expectation, expected_access, outcome
 from ..model.config import StackConfig
+from .output import CommandError, Exit
 from .pulumi_cli import pulumi_read
 
 
@@ -28,6 +29,8 @@ class Observation:
     allowed: bool
     org_id: Optional[str]
     detail: str
+    verified: bool = True
+    """False when the tenant issued something that is not a valid token for the request (never a match)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class CheckRow:
     def matches(self) -> bool:
         if self.observation is None:
             return True
+        if not self.observation.verified:
+            return False
         return (
             self.observation.allowed == self.expectation.allowed
             and self.observation.org_id == (self.expected_org_id if self.expectation.allowed else None)
@@ -54,12 +59,19 @@ class StackOutputs:
     organization_ids: Mapping[str, str]
 
     @classmethod
-    def from_json(cls, outputs: Mapping[str, Any]) -> "StackOutputs":
-        return cls(
-            client_ids={name: app["client_id"] for name, app in outputs.get("applications", {}).items()},
-            client_secrets=dict(outputs.get("client_secrets", {})),
-            organization_ids=dict(outputs.get("organization_ids", {})),
-        )
+    def from_json(cls, outputs: Any) -> "StackOutputs":
+        """The outputs the access check needs, from `pulumi stack output --json --show-secrets`."""
+        try:
+            applications = outputs.get("applications", {})
+            return cls(
+                client_ids={name: app["client_id"] for name, app in applications.items()},
+                client_secrets=dict(outputs.get("client_secrets", {})),
+                organization_ids=dict(outputs.get("organization_ids", {})),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise CommandError("the stack outputs are not those of an auth0-m2m stack (expected `applications` with "
+                               "a client_id each, `client_secrets`, `organization_ids`): was `pulumi up` run?",
+                               Exit.USAGE, kind="usage") from None
 
     @classmethod
     def from_pulumi(cls, stack: str, cwd: Optional[str] = None) -> "StackOutputs":
@@ -87,10 +99,14 @@ class TokenClient:
         if response.status_code != 200:
             body = _json_or_text(response)
             detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else body
-            return Observation(False, None, f"{response.status_code} {detail}")
-        claims = self.verify(response.json()["access_token"], audience)
-        if claims["sub"] != f"{client_id}@clients" or claims.get("azp") != client_id:
-            return Observation(True, claims.get("org_id"), "token names another client")
+            return Observation(False, None, f"{response.status_code} {str(detail)[:200]}")
+        try:
+            claims = self.verify(response.json()["access_token"], audience)
+        except (ValueError, KeyError, TypeError, jwt.PyJWTError) as error:
+            return Observation(True, None, f"200 but no valid token: {type(error).__name__}: {str(error)[:200]}",
+                               verified=False)
+        if claims.get("sub") != f"{client_id}@clients" or claims.get("azp") != client_id:
+            return Observation(True, claims.get("org_id"), "token names another client", verified=False)
         return Observation(True, claims.get("org_id"), "200 token verified")
 
     def verify(self, token: str, audience: str) -> dict:
@@ -110,6 +126,11 @@ def run_check(config: StackConfig, outputs: StackOutputs, tokens: TokenClient, w
     """Request every token the stack's access matrix names and compare each answer with the expectation."""
     expectations = list(expected_access(config))
 
+    undeployed = sorted({app.name for app in config.applications} - set(outputs.client_ids))
+    if undeployed:
+        raise CommandError(f"applications in the stack file but not in the stack's outputs: {', '.join(undeployed)}; "
+                           "run `pulumi up` first", Exit.FINDINGS, kind="findings")
+
     def check(expectation: Expectation) -> CheckRow:
         org = expectation.requested_organization
         expected_org = expectation.decision.organization
@@ -118,7 +139,7 @@ def run_check(config: StackConfig, outputs: StackOutputs, tokens: TokenClient, w
             return CheckRow(expectation, expected_org_id, None)
         observation = tokens.request(
             outputs.client_ids[expectation.application],
-            outputs.client_secrets[expectation.application],
+            outputs.client_secrets.get(expectation.application, ""),
             expectation.audience,
             outputs.organization_ids[org] if org is not None else None,
         )
@@ -169,3 +190,26 @@ def render_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutpu
                     rendered.append(f"[bold red]{observed} (expected {expected})[/]")
             table.add_row(app.name, api, *rendered)
     return table
+
+
+def rows_json(rows: list[CheckRow], outputs: StackOutputs) -> list[dict]:
+    """The check's rows for machines (``access-check --json``; schema ``AccessCheckRow``)."""
+    names_by_id = {org_id: name for name, org_id in outputs.organization_ids.items()}
+    result = []
+    for row in rows:
+        expectation, observation = row.expectation, row.observation
+        observed = None
+        if observation is not None:
+            observed = outcome(observation.allowed, names_by_id.get(observation.org_id, observation.org_id))
+        result.append({
+            "application": expectation.application,
+            "api": expectation.api,
+            "audience": expectation.audience,
+            "organization": expectation.requested_organization,
+            "expected": outcome(expectation.allowed, expectation.decision.organization),
+            "observed": observed,
+            "matches": row.matches,
+            "checked": observation is not None,
+            "detail": observation.detail if observation is not None else "organization id unknown: not checked",
+        })
+    return result
