@@ -541,3 +541,31 @@ def go_float(value: float) -> str:
     power = exponent + len(mantissa) - 1
     body = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
     return f"{'-' if sign else ''}{body}e{'-' if power < 0 else '+'}{abs(power):02d}".replace("e-0", "e-")
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing: values back to YAML that yaml.v3 (and YAML 1.1 readers) read as the same values
+
+
+class _SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting every string that yaml.v3 would read as something else (``0o17``,
+    ``2001-12-14``); PyYAML already quotes the ones YAML 1.1 would (``yes``, ``on``)."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        node = super().represent_str(str(data))
+        if node.style is None and resolve_plain(str(data))[0] != "str":
+            node.style = '"'
+        return node
+
+    def represent_timestamp(self, data: GoTimestamp) -> yaml.ScalarNode:
+        # Written as it was read, so that Pulumi reads the same timestamp again.
+        return self.represent_scalar("tag:yaml.org,2002:timestamp", data.text, style=None)
+
+
+_SafeDumper.add_representer(str, _SafeDumper.represent_str)
+_SafeDumper.add_representer(GoTimestamp, _SafeDumper.represent_timestamp)
+
+
+def dump(value: Any) -> str:
+    """``value`` (as :func:`load` returns it) as YAML text that :func:`load`, and Pulumi, read back unchanged."""
+    return yaml.dump(value, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, width=120)
