@@ -37,7 +37,7 @@ from ..contract import (
 from . import yaml_v3
 from .config import StackConfig
 from .errors import Problem, StackConfigError, UnreadableStackFile, quote
-from .validation import validate
+from .validation import problem_at, validate
 from .yaml_v3 import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -201,10 +201,12 @@ def validate_engine_config(
     """
     problems = list(extra_problems) + config_problems(config, secret_keys, namespace)
     raw = namespace_values({k: v for k, v in config.items() if k not in secret_keys}, namespace)
+    hidden = {key.split(":", 1)[1] for key in secret_keys if key.startswith(f"{namespace}:")}
     try:
         result = validate(raw, source)
     except StackConfigError as error:
-        problems += error.problems
+        # A secret estate key is reported as such, not again as missing.
+        problems += [p for p in error.problems if not (p.field in hidden and p.message == "required field is missing")]
         result = None
     if problems:
         if locate is not None:
@@ -250,7 +252,8 @@ class StackFile:
 
     def validate(self, namespace: str = NAMESPACE) -> StackConfig:
         """The estate in this file, validated whole (raises StackConfigError with lines)."""
-        problems = self.problems + self._surprises(namespace)
+        raw = namespace_values({k: v for k, v in self.engine_config.items() if k not in self.secret_keys}, namespace)
+        problems = self.problems + self._surprises(namespace, raw)
         return validate_engine_config(
             self.engine_config, self.secret_keys, self.source, namespace, problems,
             locate=lambda problem, raw: self._locate(problem, raw, namespace),
@@ -266,7 +269,7 @@ class StackFile:
             raise ValueError("it is a secret")
         return config_boolean(entry.text)
 
-    def _surprises(self, namespace: str) -> list[Problem]:
+    def _surprises(self, namespace: str, raw: Mapping[str, Any]) -> list[Problem]:
         """Numbers and timestamps in the estate's keys that Pulumi reads differently from how they read."""
         keys = {entry.written: key for key, entry in self.config.items()}
         problems = []
@@ -276,12 +279,9 @@ class StackFile:
                 continue
             reading = (f"the timestamp {quote(str(surprise.value))}" if surprise.kind == "timestamp"
                        else repr(surprise.value))
-            field_path = (key.split(":", 1)[1], *path[2:])
-            problems.append(Problem(
-                field=".".join(str(p) for p in field_path), line=surprise.line, path=field_path,
-                message=f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value "
-                "if it is text",
-            ))
+            message = (f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value if "
+                       "it is text")
+            problems.append(problem_at((key.split(":", 1)[1], *path[2:]), message, raw, surprise.line))
         return problems
 
     def _locate(self, problem: Problem, raw: Mapping[str, Any], namespace: str) -> Problem:
@@ -488,7 +488,8 @@ def read_stack_file(
     except OSError as error:
         raise UnreadableStackFile(source, f"cannot be read: {error.strerror or error}") from None
     if len(data) > limits.max_bytes:
-        raise UnreadableStackFile(source, f"the file is larger than {limits.max_bytes:,} bytes (1 MiB), the limit")
+        size = path.stat().st_size
+        raise UnreadableStackFile(source, f"the file is {size:,} bytes; the limit is {limits.max_bytes:,} bytes (1 MiB)")
     return read_stack_bytes(data, source, project, limits)
 
 

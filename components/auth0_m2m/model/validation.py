@@ -9,6 +9,7 @@ registered before it returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping, Optional, Union
 
 from pydantic import ValidationError
@@ -60,6 +61,13 @@ def validate_application(
         applications=(application,),
     )
     return validate(scope, source)
+
+
+def problem_at(path: tuple, message: str, raw: Mapping[str, Any], line: Optional[int] = None) -> Problem:
+    """A problem with the value at ``path`` in a stack's raw values, named as every other problem is
+    (application, API, organization, field)."""
+    problem = _problem_from_pydantic({"loc": path, "type": "value_error", "msg": message}, raw)
+    return replace(problem, line=line) if line is not None else problem
 
 
 def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> Problem:

@@ -144,6 +144,9 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Optional[_Node]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "not valid YAML"
+        if "maximum nesting depth" in problem:  # libyaml's own bound, met first by very deep flow collections
+            problem = f"nesting deeper than {limits.max_depth} levels (the limit)"
+            raise YamlError(problem, mark.line + 1 if mark else None) from None
         raise YamlError(f"YAML syntax error: {problem}", mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as error:
         raise YamlError(_reader_message(error), _line_of_offset(text, error.position)) from None
@@ -154,9 +157,9 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Optional[_Node]:
 def _reader_message(error: yaml.reader.ReaderError) -> str:
     character = error.character
     if isinstance(character, str):
-        return f"character U+{ord(character):04X} is not allowed in YAML (control characters are not)"
+        return f"character U+{ord(character):04X} (a control character) is not allowed in YAML"
     if isinstance(character, int):
-        return f"character U+{character:04X} is not allowed in YAML (control characters are not)"
+        return f"character U+{character:04X} (a control character) is not allowed in YAML"
     return f"YAML syntax error: {error.reason}"
 
 

@@ -207,7 +207,7 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
     """Access diff between two revisions of the stack files, riskiest changes first (Markdown).
 
     STACKS are stack names (default: every stack whose file differs between the revisions). Exits 1 when a
-    head stack file does not validate.
+    head stack file does not validate, 2 when it cannot be read as a stack file (the Markdown says why).
     """
     project = _project(project_dir)
     assert project is not None
@@ -229,7 +229,7 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
             base_data = b""
         diffs.append(stack_diff(stack, path, base_data, head_data, name))
     failed = [d for d in diffs if d.invalid]
-    code = Exit.FINDINGS if failed else Exit.OK
+    code = max([Exit.OK] + [Exit.USAGE if d.error.unreadable else Exit.FINDINGS for d in failed])
     markdown = "\n".join(d.markdown() for d in diffs) or "No stack file changed.\n"
     if full_output:
         full_output.write_text(markdown)
