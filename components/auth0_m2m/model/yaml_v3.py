@@ -571,4 +571,6 @@ _SafeDumper.add_representer(GoTimestamp, _SafeDumper.represent_timestamp)
 
 def dump(value: Any) -> str:
     """``value`` (as :func:`load` returns it) as YAML text that :func:`load`, and Pulumi, read back unchanged."""
-    return yaml.dump(value, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, width=120)
+    # allow_unicode=False: PyYAML writes line separators such as U+0085 raw into quoted scalars, where YAML
+    # folds them into spaces; escaped, every character reads back as itself.
+    return yaml.dump(value, Dumper=_SafeDumper, sort_keys=False, allow_unicode=False, width=120)
