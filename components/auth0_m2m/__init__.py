@@ -16,36 +16,33 @@ Typical use in a Pulumi program::
     export_estate(Estate(config.environment, config), config)
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .contract import NAMESPACE, stack_file_name
-from .model import (
-    ApiConfig,
-    ApplicationConfig,
-    AuthenticationMethod,
-    Decision,
-    Expectation,
-    GrantConfig,
-    OrganizationConfig,
-    OrganizationUsage,
-    Problem,
-    StackConfig,
-    StackConfigError,
-    UnreadableStackFile,
-    decide,
-    expected_access,
-    load_stack_file,
-    read_stack_file,
-    validate,
-)
-from .resources import (
-    Estate,
-    M2MApplication,
-    M2MApplicationArgs,
-    export_estate,
-    load_program_config,
-    read_pulumi_config,
-)
+
+# Exports are imported on first use: the `auth0-m2m` command (tools) needs neither Pulumi nor pulumi_auth0,
+# which take seconds to import, and the workflows run it for every pull request.
+_EXPORTS = {
+    **{name: ".model" for name in (
+        "ApiConfig", "ApplicationConfig", "AuthenticationMethod", "Decision", "Expectation", "GrantConfig",
+        "OrganizationConfig", "OrganizationUsage", "Problem", "StackConfig", "StackConfigError",
+        "UnreadableStackFile", "decide", "expected_access", "load_stack_file", "read_stack_file", "validate")},
+    **{name: ".resources" for name in (
+        "Estate", "M2MApplication", "M2MApplicationArgs", "export_estate", "load_program_config",
+        "read_pulumi_config")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'auth0_m2m' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 try:
     __version__ = version("auth0-m2m")

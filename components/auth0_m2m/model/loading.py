@@ -394,7 +394,11 @@ def _entry(value: Any, line: Optional[int], written: str) -> ConfigEntry:
         text = ""  # Pulumi hands an empty value to programs as "" (with a warning)
     elif isinstance(value, str):
         text = str(value)
-    elif isinstance(value, (dict, list, bool, int, float)):
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = str(value)  # a top-level number keeps its digits (as text); in an object it is a JSON number
+    elif isinstance(value, (dict, list, float)):
         text = yaml_v3.go_json(value)
     else:  # pragma: no cover - the YAML layer produces nothing else
         text = str(value)

@@ -307,6 +307,10 @@ class _Decoder:
         if kind == "float" and (math.isnan(value) or math.isinf(value)):
             raise YamlError(f"{node.value} (not a number or infinite) cannot be a config value: Pulumi refuses it",
                             node.line)
+        if kind == "float" and value == 0:
+            # Pulumi writes the decoded file back to YAML and reads it again (Go's 'g' format): -0.0 comes back
+            # as the integer 0; every other float comes back as the same number.
+            return 0.0
         return value
 
     def key(self, node: _Node) -> str:
@@ -504,8 +508,9 @@ def _go_time_string(moment: datetime, fraction: str, offset_minutes: int, has_of
 
 
 def go_json(value: Any) -> str:
-    """``json.Marshal`` of a decoded value as Go writes it (sorted keys, Go's float format). Pulumi hands a
-    program every object- or list-valued config key as this text."""
+    """The JSON text Pulumi hands a program for an object- or list-valued config key: Go's ``json.Marshal``
+    (sorted keys, Go's float format) of the value as Pulumi decodes it again from its own JSON, where a
+    number that is not an int64 becomes a float64."""
     if value is None:
         return "null"
     if value is True:
@@ -513,7 +518,7 @@ def go_json(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) if _INT64[0] <= value <= _INT64[1] else go_float(float(value))
     if isinstance(value, float):
         return go_float(value)
     if isinstance(value, str):

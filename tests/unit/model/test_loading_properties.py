@@ -138,9 +138,21 @@ plain_trees = st.recursive(
 )
 
 
+def positive_zero(value):
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    if isinstance(value, list):
+        return [positive_zero(v) for v in value]
+    if isinstance(value, dict):
+        return {k: positive_zero(v) for k, v in value.items()}
+    return value
+
+
 @DEADLINE
 @given(plain_trees)
 def test_the_writer_round_trips_through_the_reader(tree):
     """What scripts/local-stack writes, Pulumi (this reader) reads back as the same values."""
     document = yaml_v3.load(yaml_v3.dump({"config": {"x:y": tree}}).encode())
-    assert json.dumps(document.value, sort_keys=True) == json.dumps({"config": {"x:y": tree}}, sort_keys=True)
+    # -0.0 is read as 0.0, as Pulumi reads it (its own YAML round trip turns it into the integer 0).
+    expected = {"config": {"x:y": positive_zero(tree)}}
+    assert json.dumps(document.value, sort_keys=True) == json.dumps(expected, sort_keys=True)
