@@ -107,15 +107,20 @@ class Document:
 # Reading: bytes -> text -> a node graph (anchors shared, nothing expanded), within the limits
 
 
-@dataclass(eq=False)
 class _Node:
-    kind: str  # "scalar", "mapping", "sequence"
-    line: int
-    value: str = ""
-    plain: bool = False
-    content: list["_Node"] = field(default_factory=list)
-    anchor: Optional[str] = None
-    alias: bool = False  # an alias occurrence (content[0] is the anchored node)
+    """A node of the document graph; an alias occurrence holds the anchored node as ``content[0]``."""
+
+    __slots__ = ("kind", "line", "value", "plain", "content", "anchor", "alias")
+
+    def __init__(self, kind: str, line: int, value: str = "", plain: bool = False, anchor: Optional[str] = None,
+                 alias: bool = False, content: Optional[list] = None):
+        self.kind = kind  # "scalar", "mapping", "sequence", "alias"
+        self.line = line
+        self.value = value
+        self.plain = plain
+        self.content: list[_Node] = content if content is not None else []
+        self.anchor = anchor
+        self.alias = alias
 
 
 def decode_text(data: bytes) -> str:
@@ -134,13 +139,14 @@ def decode_text(data: bytes) -> str:
         raise YamlError(f"not UTF-8: byte 0x{data[error.start]:02x} at column {column}", line) from None
 
 
-def parse(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Optional[_Node]:
-    """The first and only document of ``data`` as a node graph; None for a file without a document."""
+def parse(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Optional[_Node], int]:
+    """The first and only document of ``data`` as a node graph (None for a file without a document), and the
+    number of aliases in it."""
     if len(data) > limits.max_bytes:
         raise YamlError(f"the file is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes (1 MiB)")
     text = decode_text(data)
     try:
-        return _compose(yaml.parse(text, Loader=_Loader), limits, text)
+        return _compose(yaml.parse(text, Loader=_Loader), limits)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "not valid YAML"
@@ -169,36 +175,47 @@ def _line_of_offset(text: str, position: int) -> int:
     return encoded[:position].count(b"\n") + 1
 
 
-def _compose(events: Iterator[yaml.Event], limits: Limits, text: str) -> Optional[_Node]:
+def _compose(events: Iterator[yaml.Event], limits: Limits) -> tuple[Optional[_Node], int]:
     anchors: dict[str, _Node] = {}
     open_anchors: set[str] = set()
     stack: list[_Node] = []
-    root: Optional[_Node] = None
+    root: list[_Node] = []  # the document's node, once added
     documents = 0
     aliases = 0
-
-    def add(node: _Node) -> None:
-        nonlocal root
-        if stack:
-            stack[-1].content.append(node)
-        else:
-            root = node
+    scalar, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
     for event in events:
-        line = event.start_mark.line + 1 if event.start_mark else None
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise YamlError("a second YAML document ('---'): a stack file holds one document (Pulumi would "
-                                "silently read the first only)", line)
-            if event.version or event.tags:
-                raise YamlError("YAML directives (%YAML, %TAG) are not allowed in a stack file", line)
-            continue
-        tag = getattr(event, "tag", None)
-        if tag is not None and isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-            raise YamlError(f"YAML tag {_short(tag)!r} is not allowed in a stack file: write the value plainly or "
-                            "quoted", line)
-        if isinstance(event, yaml.AliasEvent):
+        kind = type(event)
+        if kind is scalar:
+            if event.tag is not None:
+                raise YamlError(f"YAML tag {_short(event.tag)!r} is not allowed in a stack file: write the value "
+                                "plainly or quoted", event.start_mark.line + 1)
+            node = _Node("scalar", event.start_mark.line + 1, event.value, not event.style and event.implicit[0],
+                         event.anchor)
+            (stack[-1].content if stack else root).append(node)
+            if event.anchor:
+                anchors[event.anchor] = node
+        elif kind in collection_end:
+            node = stack.pop()
+            if node.anchor:
+                open_anchors.discard(node.anchor)
+                anchors[node.anchor] = node
+        elif kind is mapping_start or kind is sequence_start:
+            line = event.start_mark.line + 1
+            if event.tag is not None:
+                raise YamlError(f"YAML tag {_short(event.tag)!r} is not allowed in a stack file: write the value "
+                                "plainly or quoted", line)
+            if len(stack) + 1 > limits.max_depth:
+                raise YamlError(f"nesting deeper than {limits.max_depth} levels (the limit)", line)
+            node = _Node("mapping" if kind is mapping_start else "sequence", line, anchor=event.anchor)
+            (stack[-1].content if stack else root).append(node)
+            stack.append(node)
+            if event.anchor:
+                open_anchors.add(event.anchor)
+        elif kind is alias_event:
+            line = event.start_mark.line + 1
             aliases += 1
             if aliases > limits.max_aliases:
                 raise YamlError(f"more than {limits.max_aliases} aliases (the limit)", line)
@@ -207,28 +224,16 @@ def _compose(events: Iterator[yaml.Event], limits: Limits, text: str) -> Optiona
                 raise YamlError(f"alias *{name} refers to the node that contains it", line)
             if name not in anchors:
                 raise YamlError(f"unknown anchor '{name}' referenced", line)
-            add(_Node("alias", line, content=[anchors[name]], alias=True))
-        elif isinstance(event, yaml.ScalarEvent):
-            plain = not event.style and event.implicit[0]
-            node = _Node("scalar", line, value=event.value, plain=plain, anchor=event.anchor)
-            add(node)
-            if event.anchor:
-                anchors[event.anchor] = node
-        elif isinstance(event, yaml.CollectionStartEvent):
-            kind = "mapping" if isinstance(event, yaml.MappingStartEvent) else "sequence"
-            if len(stack) + 1 > limits.max_depth:
-                raise YamlError(f"nesting deeper than {limits.max_depth} levels (the limit)", line)
-            node = _Node(kind, line, anchor=event.anchor)
-            add(node)
-            stack.append(node)
-            if event.anchor:
-                open_anchors.add(event.anchor)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            node = stack.pop()
-            if node.anchor:
-                open_anchors.discard(node.anchor)
-                anchors[node.anchor] = node
-    return root
+            (stack[-1].content if stack else root).append(_Node("alias", line, content=[anchors[name]], alias=True))
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            line = event.start_mark.line + 1
+            if documents > 1:
+                raise YamlError("a second YAML document ('---'): a stack file holds one document (Pulumi would "
+                                "silently read the first only)", line)
+            if event.version or event.tags:
+                raise YamlError("YAML directives (%YAML, %TAG) are not allowed in a stack file", line)
+    return (root[0] if root else None), aliases
 
 
 def _short(tag: str) -> str:
@@ -269,10 +274,11 @@ def check_expansion(root: _Node, limits: Limits = DEFAULT_LIMITS) -> None:
 
 def load(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Optional[Document]:
     """Read ``data`` as Pulumi reads a stack file; None when the file holds no document (empty)."""
-    root = parse(data, limits)
+    root, aliases = parse(data, limits)
     if root is None:
         return None
-    check_expansion(root, limits)
+    if aliases:  # without aliases the events already bounded the size and the depth
+        check_expansion(root, limits)
     document = Document(value=None)
     document.value = _Decoder(document).decode(root, ())
     return document
@@ -283,7 +289,7 @@ class _Decoder:
         self.document = document
 
     def decode(self, node: _Node, path: Path) -> Any:
-        # Depth is bounded by check_expansion, so recursion stays within max_depth frames.
+        # Depth is bounded (events, check_expansion), so recursion stays within max_depth frames.
         if node.alias:
             return self.decode(node.content[0], path)
         if node.kind == "scalar":
@@ -297,8 +303,8 @@ class _Decoder:
         return self.mapping(node, path)
 
     def scalar(self, node: _Node, path: Path) -> Any:
-        if not node.plain:
-            return node.value
+        if not node.plain or node.value[:1] not in _HINTS_OR_EMPTY:
+            return node.value  # quoted, or plain text that cannot be anything but a string (most values)
         kind, value = resolve_plain(node.value)
         if kind == "merge":
             return node.value
@@ -319,7 +325,7 @@ class _Decoder:
         target = node
         if target.kind != "scalar":
             raise YamlError(f"a mapping key is a {target.kind}; keys must be strings", node.line)
-        if target.plain:
+        if target.plain and target.value[:1] in _HINTS_OR_EMPTY:
             kind, value = resolve_plain(target.value)
             if kind not in ("str", "merge"):
                 raise YamlError(f"the key {target.value!r} is read as a {_KIND_NAMES.get(kind, kind)}; keys must be "
@@ -327,17 +333,17 @@ class _Decoder:
         return target.value
 
     def mapping(self, node: _Node, path: Path) -> dict:
-        pairs = list(zip(node.content[0::2], node.content[1::2]))
+        pairs = []
         seen: dict[str, int] = {}
-        for key_node, _ in pairs:
+        for key_node, value_node in zip(node.content[0::2], node.content[1::2]):
             name = self.key(key_node)
             if name in seen:
                 raise YamlError(f"mapping key {_quoted(name)} already defined at line {seen[name]}", key_node.line)
             seen[name] = key_node.line
+            pairs.append((name, key_node, value_node))
         result: dict[str, Any] = {}
         merges: list[_Node] = []
-        for key_node, value_node in pairs:
-            name = self.key(key_node)
+        for name, key_node, value_node in pairs:
             if name == "<<" and key_node.plain and not key_node.alias:
                 merges.append(value_node)
                 continue
@@ -392,6 +398,7 @@ _MAP = {
     "<<": ("merge", "<<"),
 }
 _HINTS = {**{c: "S" for c in "+-"}, **{c: "D" for c in "0123456789"}, **{c: "M" for c in "yYnNtTfFoO~"}, ".": "."}
+_HINTS_OR_EMPTY = frozenset(_HINTS) | {""}
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 # Go's strconv.ParseFloat syntax for decimal input (yaml.v3 calls it on text starting with '.').
 _GO_DECIMAL_FLOAT = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
