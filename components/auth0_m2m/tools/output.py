@@ -188,6 +188,10 @@ class Group(click.Group):
             raise
         except KeyboardInterrupt:
             self._fail(ctx, Exit.INTERRUPTED, "interrupted", "interrupted", [])
+        except BrokenPipeError:
+            # The reader went away (`auth0-m2m report | head`): nothing to say, and nowhere to say it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(Exit.OK)
         except StackConfigError as error:
             code = Exit.USAGE if error.unreadable else Exit.FINDINGS
             self._fail(ctx, code, "config", str(error), problem_errors(error))

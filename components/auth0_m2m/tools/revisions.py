@@ -44,6 +44,8 @@ class Repository:
     def commit(self, revision: str) -> str:
         """The commit a revision names; a usage error (exit 2) when there is none."""
         result = self.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+        if result.returncode != 0 and b"not a git repository" in result.stderr:
+            raise CommandError(f"{self.project_dir} is not in a git repository", Exit.USAGE, kind="usage")
         if result.returncode != 0:
             raise CommandError(f"unknown git revision {revision[:100]!r} (fetch it, e.g. with fetch-depth: 0)",
                                Exit.USAGE, kind="usage")
