@@ -46,7 +46,7 @@ CASES: dict[str, tuple[int, list[str]]] = {
         '{file}: aliases expand the document to more than 1,000,000 values (the limit)',
     ]),
     'boolean-as-key': (2, [
-        '{file}:4: the key \'true\' is read as a boolean; keys must be strings (quote it: "true")',
+        "{file}:4: the key 'true' is read as a boolean; keys must be strings (quote it)",
     ]),
     'config-is-a-list': (2, [
         '{file}:1: `config:` holds a list; it must be a mapping of config keys',
@@ -130,7 +130,7 @@ CASES: dict[str, tuple[int, list[str]]] = {
         "{file}:30: application 'support-console', field 'display_name': 42 is a number, not a string",
     ]),
     'number-as-key': (2, [
-        '{file}:24: the key \'1\' is read as a number; keys must be strings (quote it: "1")',
+        "{file}:24: the key '1' is read as a number; keys must be strings (quote it)",
     ]),
     'on-as-protect': (1, [
         "{file}:5: field 'protect': 'on' is not a boolean: write true or false (Pulumi reads stack files as YAML 1.2, where yes, no, on, off, y and n are strings)",
@@ -145,7 +145,7 @@ CASES: dict[str, tuple[int, list[str]]] = {
         "{file}:3: config key 'auth0:clientSecret': holds a credential in plain text: store it encrypted with `pulumi config set --secret auth0:clientSecret` (it reads the value from stdin or a prompt)",
     ]),
     'plain-text-password-in-another-namespace': (1, [
-        "{file}:3: config key 'reports:database': 'reports:database.password' holds a credential in plain text: store it encrypted with `pulumi config set --secret --path 'reports:database.password'`",
+        "{file}:3: config key 'reports:database': 'reports:database.password' holds a credential in plain text: store it encrypted with `pulumi config set --secret --path reports:database.password`",
     ]),
     'provider-namespace-misspelled': (1, [
         "{file}:2: config key 'Auth0:domain': namespace 'Auth0' is not 'auth0' (a typo?): Pulumi would hand this value to nobody; write auth0:domain",

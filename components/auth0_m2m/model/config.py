@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from ..contract import MAX_JUSTIFICATION_LENGTH, MIN_JUSTIFICATION_LENGTH
+from .errors import quote
 
 # Auth0 organization names: 1-50 chars of lowercase letters, digits, "_" and "-" (may start with a digit).
 ORGANIZATION_NAME_PATTERN = r"^[a-z0-9_-]{1,50}$"
@@ -115,7 +116,7 @@ class ApiConfig(_Model):
     def _scope_values_are_valid(cls, scopes: dict[str, str]) -> dict[str, str]:
         for value in scopes:
             if not _SCOPE_RE.match(value):
-                raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+                raise ValueError(f"scope {quote(value)} is not a valid scope value (1-280 characters, no whitespace)")
         return dict(sorted(scopes.items()))
 
 
@@ -157,7 +158,7 @@ class GrantConfig(_Model):
         if isinstance(scopes, (list, tuple)):
             for value in scopes:
                 if not isinstance(value, str) or not _SCOPE_RE.match(value):
-                    raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+                    raise ValueError(f"scope {quote(value)} is not a valid scope value (1-280 characters, no whitespace)")
             return tuple(sorted(set(scopes)))
         return scopes
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Collection, Iterator, Mapping, Optional, Union
@@ -118,7 +119,8 @@ def config_problems(
         target = _near_miss(space, namespace)
         if target is not None:
             problems.append(Problem(field="", key=key, message=f"namespace {quote(space)} is not {target!r} (a "
-                                    f"typo?): Pulumi would hand this value to nobody; write {target}:{name}"))
+                                    f"typo?): Pulumi would hand this value to nobody; write "
+                                    f"{_shell_word(f'{target}:{name}')}"))
             continue
         if key in secret_keys:
             continue
@@ -130,7 +132,7 @@ def _plaintext_credentials(key: str, text: Optional[str]) -> Iterator[Problem]:
     space, _, name = key.partition(":")
     if _SECRET_KEY.search(name) and text:
         yield Problem(field="", key=key, message="holds a credential in plain text: store it encrypted with "
-                      f"`pulumi config set --secret {key}` (it reads the value from stdin or a prompt)")
+                      f"`pulumi config set --secret {_shell_word(key)}` (it reads the value from stdin or a prompt)")
         return
     if not text or text[:1] not in ("{", "["):
         return
@@ -141,7 +143,14 @@ def _plaintext_credentials(key: str, text: Optional[str]) -> Iterator[Problem]:
     for path in _credential_paths(value, ()):
         dotted = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
         yield Problem(field="", key=key, message=f"{quote(dotted)} holds a credential in plain text: store it "
-                      f"encrypted with `pulumi config set --secret --path '{dotted}'`")
+                      f"encrypted with `pulumi config set --secret --path {_shell_word(dotted)}`")
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as one word of a command to paste (quoted when needed), at most 100 characters."""
+    if len(text) > 100:
+        return quote(text)
+    return text if re.fullmatch(r"[A-Za-z0-9_:./-]+", text) else shlex.quote(text)
 
 
 def _credential_paths(value: Any, path: tuple) -> Iterator[tuple]:

@@ -37,6 +37,13 @@ def _grants(cfg: StackConfig) -> Iterator[tuple[ApplicationConfig, GrantConfig]]
             yield app, grant
 
 
+def _names(declared) -> str:
+    """The declared names a message lists: all of them, or the first ten and how many more."""
+    names = sorted(declared)
+    shown = ", ".join(names[:10]) or "none"
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+
 def application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
     """Application names are the stable keys of their resources: two with one name would collide."""
     counts = Counter(app.name for app in cfg.applications)
@@ -146,7 +153,7 @@ def justification_only_for_any_organization(cfg: StackConfig) -> Iterator[Proble
 def api_references_exist(cfg: StackConfig) -> Iterator[Problem]:
     for app, grant in _grants(cfg):
         if grant.api not in cfg.apis:
-            known = ", ".join(sorted(cfg.apis)) or "none"
+            known = _names(cfg.apis)
             yield _grant_problem(
                 cfg, app, grant, "api", f"unknown API {grant.api!r}; APIs declared in this stack: {known}"
             )
@@ -169,7 +176,7 @@ def one_grant_per_api(cfg: StackConfig) -> Iterator[Problem]:
 
 
 def organization_references_exist(cfg: StackConfig) -> Iterator[Problem]:
-    known = ", ".join(sorted(cfg.organizations)) or "none"
+    known = _names(cfg.organizations)
     for app in cfg.applications:
         if app.default_organization is not None and app.default_organization not in cfg.organizations:
             yield Problem(

@@ -31,6 +31,8 @@ from typing import Any, Iterator, Optional, Union
 
 import yaml
 
+from .errors import quote
+
 Path = tuple[Union[str, int], ...]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -190,7 +192,7 @@ def _compose(events: Iterator[yaml.Event], limits: Limits) -> tuple[Optional[_No
         kind = type(event)
         if kind is scalar:
             if event.tag is not None:
-                raise YamlError(f"YAML tag {_short(event.tag)!r} is not allowed in a stack file: write the value "
+                raise YamlError(f"YAML tag {quote(_short(event.tag))} is not allowed in a stack file: write the value "
                                 "plainly or quoted", event.start_mark.line + 1)
             node = _Node("scalar", event.start_mark.line + 1, event.value, not event.style and event.implicit[0],
                          event.anchor)
@@ -205,7 +207,7 @@ def _compose(events: Iterator[yaml.Event], limits: Limits) -> tuple[Optional[_No
         elif kind is mapping_start or kind is sequence_start:
             line = event.start_mark.line + 1
             if event.tag is not None:
-                raise YamlError(f"YAML tag {_short(event.tag)!r} is not allowed in a stack file: write the value "
+                raise YamlError(f"YAML tag {quote(_short(event.tag))} is not allowed in a stack file: write the value "
                                 "plainly or quoted", line)
             if len(stack) + 1 > limits.max_depth:
                 raise YamlError(f"nesting deeper than {limits.max_depth} levels (the limit)", line)
@@ -221,9 +223,9 @@ def _compose(events: Iterator[yaml.Event], limits: Limits) -> tuple[Optional[_No
                 raise YamlError(f"more than {limits.max_aliases} aliases (the limit)", line)
             name = event.anchor
             if name in open_anchors:
-                raise YamlError(f"alias *{name} refers to the node that contains it", line)
+                raise YamlError(f"alias *{name[:60]} refers to the node that contains it", line)
             if name not in anchors:
-                raise YamlError(f"unknown anchor '{name}' referenced", line)
+                raise YamlError(f"unknown anchor {quote(name)} referenced", line)
             (stack[-1].content if stack else root).append(_Node("alias", line, content=[anchors[name]], alias=True))
         elif kind is yaml.DocumentStartEvent:
             documents += 1
@@ -328,8 +330,8 @@ class _Decoder:
         if target.plain and target.value[:1] in _HINTS_OR_EMPTY:
             kind, value = resolve_plain(target.value)
             if kind not in ("str", "merge"):
-                raise YamlError(f"the key {target.value!r} is read as a {_KIND_NAMES.get(kind, kind)}; keys must be "
-                                f"strings (quote it: \"{target.value}\")", node.line)
+                raise YamlError(f"the key {quote(target.value)} is read as a {_KIND_NAMES.get(kind, kind)}; keys must be "
+                                "strings (quote it)", node.line)
         return target.value
 
     def mapping(self, node: _Node, path: Path) -> dict:
@@ -338,7 +340,8 @@ class _Decoder:
         for key_node, value_node in zip(node.content[0::2], node.content[1::2]):
             name = self.key(key_node)
             if name in seen:
-                raise YamlError(f"mapping key {_quoted(name)} already defined at line {seen[name]}", key_node.line)
+                raise YamlError(f"mapping key {_quoted(name[:MAX_KEY_SHOWN])} already defined at line {seen[name]}",
+                                key_node.line)
             seen[name] = key_node.line
             pairs.append((name, key_node, value_node))
         result: dict[str, Any] = {}
@@ -377,6 +380,8 @@ class _Decoder:
                 return sources
         raise YamlError("a merge key (<<) needs a mapping or a sequence of mappings", node.line)
 
+
+MAX_KEY_SHOWN = 98  # a duplicated key is shown (in double quotes, as Pulumi shows it) up to this length
 
 _KIND_NAMES = {"int": "number", "float": "number", "bool": "boolean", "null": "null", "timestamp": "timestamp"}
 
