@@ -179,11 +179,10 @@ def report(stack_file: Optional[Path], stack: Optional[str], fmt: str, output: O
     name = _stack_name(path) or path.name
     result = report_json(config, name, _source(path, project))
 
-    def human() -> None:
-        text = render_report_markdown(config, name) if fmt == "markdown" else render_report_html(config, name)
+    text = render_report_markdown(config, name) if fmt == "markdown" else render_report_html(config, name)
+    if output:  # written with --json too: --json only decides what goes to stdout
         _write(text, output)
-
-    finish("report", Exit.OK, result, human)
+    finish("report", Exit.OK, result, lambda: None if output else _write(text, None))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -232,7 +231,7 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
     code = max([Exit.OK] + [Exit.USAGE if d.error.unreadable else Exit.FINDINGS for d in failed])
     markdown = "\n".join(d.markdown() for d in diffs) or "No stack file changed.\n"
     if full_output:
-        full_output.write_text(markdown)
+        _write(markdown, full_output)
     truncated = False
     if max_chars:
         note = ("> [!NOTE]\n> This access diff was cut to stay within GitHub's comment size limit ("
@@ -241,8 +240,12 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
     result = {"base": base, "head": head, "stacks": [d.as_dict() for d in diffs]}
     errors = [e for d in failed for e in problem_errors(d.error)]
 
-    def human() -> None:
+    if output:  # written with --json too: --json only decides what goes to stdout
         _write(markdown, output)
+
+    def human() -> None:
+        if not output:
+            _write(markdown, None)
         for d in failed:
             click.echo(str(d.error), err=True)
         if truncated:
