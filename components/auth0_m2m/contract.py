@@ -37,6 +37,10 @@ SECRET_KEY_PATTERN = (
 )
 
 
+#: Plain-text values that are no credential whatever the key's name (`readAsSecret: true` is a switch).
+NOT_CREDENTIALS = ("", "true", "false")
+
+
 def config_boolean(text: "str | None") -> "bool | None":
     """A boolean stack config value as the Pulumi engine hands it to programs and policy packs.
 

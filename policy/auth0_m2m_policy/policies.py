@@ -37,7 +37,7 @@ from .model import (
     Estate,
     node_from_policy_resource,
 )
-from .shared import MIN_JUSTIFICATION, PRODUCTION_KEY, SECRET_KEY_PATTERN, config_boolean
+from .shared import MIN_JUSTIFICATION, NOT_CREDENTIALS, PRODUCTION_KEY, SECRET_KEY_PATTERN, config_boolean
 from .values import UNKNOWN, get, plain
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -365,8 +365,8 @@ PROTECTION = ResourceValidationPolicy(
 
 def plaintext_secret_config_keys() -> list[str]:
     return sorted(
-        key for key in hooks.STACK.config if SECRET_CONFIG_KEY.search(key.split(":", 1)[-1])
-        and key not in hooks.STACK.secret_keys
+        key for key, value in hooks.STACK.config.items() if SECRET_CONFIG_KEY.search(key.split(":", 1)[-1])
+        and key not in hooks.STACK.secret_keys and value not in NOT_CREDENTIALS
     )
 
 

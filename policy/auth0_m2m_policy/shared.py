@@ -26,6 +26,8 @@ GRANT = "auth0:index/clientGrant:ClientGrant"
 ORGANIZATION_GRANT = "auth0:index/organizationClientGrant:OrganizationClientGrant"
 ORGANIZATION = "auth0:index/organization:Organization"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
+# Plain-text values that are no credential whatever the key's name (`readAsSecret: true` is a switch).
+NOT_CREDENTIALS = ("", "true", "false")
 
 
 def config_boolean(text: "str | None") -> "bool | None":

@@ -21,6 +21,7 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.NAMESPACE, contract.NAMESPACE),
         (shared.PRODUCTION_KEY, contract.PRODUCTION_KEY),
         (shared.SECRET_KEY_PATTERN, contract.SECRET_KEY_PATTERN),
+        (shared.NOT_CREDENTIALS, contract.NOT_CREDENTIALS),
         (shared.MIN_JUSTIFICATION, contract.MIN_JUSTIFICATION_LENGTH),
         (shared.RECORDED_APPLICATION_KEYS, tuple(contract.RecordedApplication.__annotations__)),
         (shared.RECORDED_GRANT_KEYS, tuple(contract.RecordedGrant.__annotations__)),
@@ -30,7 +31,7 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.ORGANIZATION, contract.ORGANIZATION_TYPE),
         (shared.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
     ],
-    ids=["component type", "namespace", "production key", "secret key names", "justification length", "recorded inputs", "recorded grant", "client",
+    ids=["component type", "namespace", "production key", "secret key names", "not credentials", "justification length", "recorded inputs", "recorded grant", "client",
          "grant", "organization grant", "organization", "credentials"],
 )
 def test_policy_pack_copies_equal_the_library(policy_value, library_value):

@@ -31,6 +31,7 @@ from typing import Any, Collection, Iterator, Mapping, Optional, Union
 from ..contract import (
     NAMESPACE,
     NAMESPACE_NEAR_MISS_EDITS,
+    NOT_CREDENTIALS,
     PROVIDER_NAMESPACE,
     SECRET_KEY_PATTERN,
     config_boolean,
@@ -130,7 +131,7 @@ def config_problems(
 
 def _plaintext_credentials(key: str, text: Optional[str]) -> Iterator[Problem]:
     space, _, name = key.partition(":")
-    if _SECRET_KEY.search(name) and text:
+    if _SECRET_KEY.search(name) and text not in NOT_CREDENTIALS and text is not None:
         yield Problem(field="", key=key, message="holds a credential in plain text: store it encrypted with "
                       f"`pulumi config set --secret {_shell_word(key)}` (it reads the value from stdin or a prompt)")
         return
@@ -159,7 +160,8 @@ def _credential_paths(value: Any, path: tuple) -> Iterator[tuple]:
         current, where = stack.pop()
         if isinstance(current, dict):
             for name, item in sorted(current.items(), reverse=True):
-                if isinstance(item, (str, int, float)) and not isinstance(item, bool) and item != "" and _SECRET_KEY.search(name):
+                if isinstance(item, (str, int, float)) and not isinstance(item, bool) and item not in NOT_CREDENTIALS \
+                        and _SECRET_KEY.search(name):
                     yield where + (name,)
                 elif isinstance(item, (dict, list)):
                     stack.append((item, where + (name,)))

@@ -20,7 +20,7 @@ from rich.console import Console
 from .. import __version__
 from ..contract import PRODUCTION_KEY
 from ..model.errors import StackConfigError
-from ..model.loading import find_project, read_project, read_stack_file
+from ..model.loading import find_project, read_project, read_stack_file, stack_path
 from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
 from .diff import StackDiff, stack_diff
 from .management import ManagementClient
@@ -88,11 +88,6 @@ def _stack_name(path: Path) -> Optional[str]:
     return match.group(1) if match else None
 
 
-def _stack_path(project: Path, stack: str) -> Path:
-    _, config_dir = read_project(project)
-    return project / (config_dir or ".") / f"Pulumi.{stack}.yaml"
-
-
 def _targets(files: tuple[Path, ...], stacks: tuple[str, ...], project_dir: Optional[Path]) -> list[tuple[Path, Optional[Path]]]:
     """(stack file, its project) for the files and stacks named; every stack file of the project if none."""
     targets = []
@@ -102,7 +97,7 @@ def _targets(files: tuple[Path, ...], stacks: tuple[str, ...], project_dir: Opti
         project = _project(project_dir)
         assert project is not None
         if stacks:
-            targets += [(_stack_path(project, stack), project) for stack in stacks]
+            targets += [(stack_path(project, stack), project) for stack in stacks]
         else:
             directory = project / (read_project(project)[1] or ".")
             found = sorted(directory.glob("Pulumi.*.yaml"))
@@ -325,7 +320,7 @@ def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str],
     """Request a real token for every application x API x organization and compare with the stack config."""
     project = _project(project_dir)
     assert project is not None
-    config = _read(_stack_path(project, stack), project).validate()
+    config = _read(stack_path(project, stack), project).validate()
     outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
     domain = domain or _pulumi_config(stack, "auth0:domain", project)
     tokens = TokenClient(domain, verify=tls_verification(ca_cert))
