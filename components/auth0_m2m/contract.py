@@ -74,6 +74,17 @@ class RecordedApplication(TypedDict):
     grants: list[RecordedGrant]
 
 
+# --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------
+#: The client id: an ``M2MApplication`` records it as its output in the state (the access check reads it there).
+COMPONENT_CLIENT_ID = "client_id"
+#: The client secret (always a Pulumi secret); the state keeps it on the application's ClientCredentials child.
+COMPONENT_CLIENT_SECRET = "client_secret"
+#: Audience -> client grant id.
+COMPONENT_GRANT_IDS = "grant_ids"
+#: Audience -> organization names the grant is explicitly authorized for.
+COMPONENT_AUTHORIZED_ORGANIZATIONS = "authorized_organizations"
+
+
 # --- Stack outputs of the project's program (read by the access check and by operators) --------------------
 OUTPUT_ENVIRONMENT = "environment"
 #: Per application: ``client_id``, ``grant_ids`` (audience -> id), ``authorized_organizations`` (audience ->

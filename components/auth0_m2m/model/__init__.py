@@ -12,7 +12,7 @@ from .config import (
 )
 from .errors import Problem, StackConfigError
 from .loading import load_stack_file, parse_stack_text, read_stack_file
-from .validation import validate, validate_application
+from .validation import parse_application, validate, validate_application
 
 __all__ = [
     "ApiConfig",
@@ -31,6 +31,7 @@ __all__ = [
     "default_organization_applies",
     "expected_access",
     "load_stack_file",
+    "parse_application",
     "parse_stack_text",
     "read_stack_file",
     "validate",
