@@ -169,6 +169,8 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
                 "allow_any_organization": grant.allow_any_organization,
                 "organizations": list(grant.organizations),
                 "justification": grant.justification,
+                "api": grant.api,
+                "scopes": list(grant.scopes),
             }
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])

@@ -11,12 +11,13 @@ from typing import Optional
 import click
 from rich.console import Console
 
-from ..contract import STACK_CONFIG_DIR, stack_file_name
+from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, STACK_CONFIG_DIR, stack_file_name
 from ..model.config import StackConfig
 from ..model.errors import StackConfigError
-from ..model.loading import load_stack_file
+from ..model.loading import load_stack_file, read_stack_file
 from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, run_check
 from .diff import render_stack_diff
+from .from_state import Scope, scopes_from_state
 from .management import ManagementClient
 from .pulumi_cli import PulumiError, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
@@ -50,15 +51,23 @@ def validate(stack_files: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("stack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("stack_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--stack", "stack", help="Report a deployed stack from its state instead of a stack file (for programs "
+              "in any language: the components' recorded inputs).")
+@click.option("--project-dir", default=".", type=click.Path(file_okay=False, path_type=Path), show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-def report(stack_file: Path, fmt: str, output: Optional[Path]) -> None:
-    """Access report of one stack file: application x API -> usage, organizations, scopes."""
-    config = _load_or_exit(stack_file)
-    stack = _stack_name(stack_file)
-    text = render_report_markdown(config, stack) if fmt == "markdown" else render_report_html(config, stack)
-    _write(text, output)
+def report(stack_file: Optional[Path], stack: Optional[str], project_dir: Path, fmt: str, output: Optional[Path]) -> None:
+    """Access report of one stack file (or, with --stack, of a deployed stack): application x API -> usage,
+    organizations, scopes."""
+    render = render_report_markdown if fmt == "markdown" else render_report_html
+    if (stack_file is None) == (stack is None):
+        raise click.UsageError("give either a STACK_FILE or --stack")
+    if stack_file is not None:
+        _write(render(_load_or_exit(stack_file), _stack_name(stack_file)), output)
+        return
+    scopes = _scopes_or_exit(stack, project_dir)
+    _write("\n".join(render(scope.config, f"{stack}: {scope.source}") for scope in scopes), output)
 
 
 @main.command()
@@ -89,25 +98,37 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], stacks:
 @click.option("--domain", help="Tenant domain (default: the stack's auth0:domain).")
 @click.option("--ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle (default: SSL_CERT_FILE, else the system's).")
 @click.option("--outputs", "outputs_file", type=click.File("r"), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
-def access_check(stack: str, project_dir: Path, domain: Optional[str], ca_cert: Optional[str], outputs_file) -> None:
+@click.option("--from-state", is_flag=True, help="Check what the components recorded in the stack's state (the default "
+              "when the project has no stack file with auth0-m2m: keys, e.g. a YAML or TypeScript program).")
+def access_check(stack: str, project_dir: Path, domain: Optional[str], ca_cert: Optional[str], outputs_file, from_state: bool) -> None:
     """Request a real token for every application x API x organization and compare with the stack config."""
-    config = load_stack_file(project_dir / STACK_CONFIG_DIR / f"Pulumi.{stack}.yaml")
-    outputs = StackOutputs.from_json(json.load(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project_dir))
+    stack_file = project_dir / STACK_CONFIG_DIR / f"Pulumi.{stack}.yaml"
+    if from_state or not _has_estate_keys(stack_file):
+        scopes = [(scope.source, scope.config, scope.outputs) for scope in _scopes_or_exit(stack, project_dir)]
+        if not scopes:
+            raise click.ClickException(f"stack {stack!r} has no {ESTATE_TYPE} or {M2M_APPLICATION_TYPE} in its state")
+    else:
+        config = load_stack_file(stack_file)
+        outputs = StackOutputs.from_json(json.load(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project_dir))
+        scopes = [(None, config, outputs)]
     domain = domain or _pulumi_config(stack, "auth0:domain", project_dir)
     verify = ca_cert or os.environ.get("SSL_CERT_FILE") or True
     tokens = TokenClient(domain, verify=verify)
+    wrong = checked = 0
     try:
-        rows = run_check(config, outputs, tokens)
+        for source, config, outputs in scopes:
+            rows = run_check(config, outputs, tokens)
+            wrong += len(mismatches(rows))
+            checked += sum(r.observation is not None for r in rows)
+            title = f"Access check: stack {stack}{f' ({source})' if source else ''} on {domain}"
+            console.print(render_matrix(rows, config, outputs, title=title))
     finally:
         tokens.close()
-    wrong = mismatches(rows)
-
-    console.print(render_matrix(rows, config, outputs, title=f"Access check: stack {stack} on {domain}"))
-    checked = sum(r.observation is not None for r in rows)
+    expected_from = "the stack config" if scopes[0][0] is None else "the components' recorded configuration"
     if wrong:
-        console.print(f"[bold red]{len(wrong)} of {checked} token requests differ from the stack config.[/]")
+        console.print(f"[bold red]{wrong} of {checked} token requests differ from {expected_from}.[/]")
         sys.exit(1)
-    console.print(f"[green]All {checked} token requests match the stack config.[/]")
+    console.print(f"[green]All {checked} token requests match {expected_from}.[/]")
 
 
 @main.command()
@@ -137,6 +158,22 @@ def recover(stack: str, project_dir: Path) -> None:
     result = refresh(stack, project_dir, resolutions, say=click.echo)
     sys.stderr.write(result.stderr)
     sys.exit(result.returncode)
+
+
+def _has_estate_keys(stack_file: Path) -> bool:
+    return stack_file.is_file() and bool(read_stack_file(stack_file))
+
+
+def _scopes_or_exit(stack: str, project_dir: Path) -> list[Scope]:
+    """The stack's Estates and lone M2MApplications from its state (secrets revealed into memory only)."""
+    try:
+        deployment = json.loads(pulumi_read(stack, "stack", "export", "--show-secrets", cwd=project_dir))
+    except PulumiError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        return scopes_from_state(deployment)
+    except (StackConfigError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _load_or_exit(path: Path) -> StackConfig:
