@@ -111,12 +111,16 @@ class Emulator:
 class PulumiProject:
     """A copy of this project in ``root``, run with the real Pulumi CLI against ``emulator``."""
 
-    def __init__(self, root: Path, emulator: Emulator, stack: str = "local"):
+    def __init__(self, root: Path, emulator: Emulator, stack: str = "local", source: Optional[Path] = None):
+        """``source``: another program to copy instead of this project's (e.g. one of examples/)."""
         self.root = root
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        copy_project(root)
+        if source is None:
+            copy_project(root)
+        else:
+            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sdks", "node_modules", "Pulumi.*.yaml"))
         self._forget_machine_settings()
         self.state_dir = root / ".state" / "backend"
         self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)

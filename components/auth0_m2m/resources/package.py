@@ -48,11 +48,17 @@ class ComponentPackage(pulumi.provider.Provider):
                 return _construct_application(name, inputs, options)
         except StackConfigError as error:
             # The stack file's messages, as the engine's error for this resource (no traceback).
-            raise InputPropertiesError(str(error)) from None
-        raise InputPropertiesError(
+            raise _input_error(str(error)) from None
+        raise _input_error(
             f"unknown resource type {resource_type!r}: the {contract.PACKAGE} package has "
             f"{contract.ESTATE_TYPE} and {contract.M2M_APPLICATION_TYPE}"
         )
+
+
+def _input_error(message: str) -> InputPropertiesError:
+    # An empty list, not None: the SDK (3.272) builds the gRPC status's trailing metadata only when a list is given,
+    # and fails with an AttributeError instead of the message without it. Every problem is in the message already.
+    return InputPropertiesError(message, errors=[])
 
 
 def _construct_estate(name: str, inputs: Mapping[str, Any], options: Optional[pulumi.ResourceOptions]):
