@@ -203,6 +203,28 @@ class PulumiProject:
         self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
+def consumer_project(root: Path, emulator: Emulator, example: str, stack: str = "dev") -> PulumiProject:
+    """examples/<example> (a program in another language) copied to ``root``, with the component package added as a
+    user adds it: `pulumi package add <checkout>/package` (plugin virtualenv, schema, SDK, package.json link)."""
+    # The YAML host caches a package's schema beside the package's directory, newer than the plugin: a schema
+    # left there by an older checkout would hide a changed model from these tests.
+    for cached in REPO.glob("schema-auth0-m2m*.json"):
+        cached.unlink()
+    project = PulumiProject(root, emulator, stack=stack, source=REPO / "examples" / example)
+    # The example names the package by its path relative to the checkout; the copy adds it from where it is.
+    program = project.root / "Pulumi.yaml"
+    program.write_text(program.read_text().replace("packages:\n  auth0-m2m: ../../package\n", ""))
+    assert "packages:" not in program.read_text()
+    added = subprocess.run(
+        ["pulumi", "package", "add", str(REPO / "package")],
+        cwd=project.root, env=project.env, capture_output=True, text=True, timeout=900,
+    )
+    project.log.append(f"$ pulumi package add\n{added.stdout}\n{added.stderr}")
+    assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
+    assert "Added package" in added.stdout + added.stderr
+    return project
+
+
 def application(estate: dict, name: str) -> dict:
     return next(app for app in estate["applications"] if app["name"] == name)
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from .harness import REPO, PulumiProject
+from .harness import REPO, consumer_project
 
 pytestmark = pytest.mark.integration
 
@@ -27,22 +27,7 @@ def emulator(module_emulator):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, emulator):
-    # The YAML host caches a package's schema beside the package's directory, newer than the plugin: a schema
-    # left there by an older checkout would hide a changed model from this test.
-    for cached in REPO.glob("schema-auth0-m2m*.json"):
-        cached.unlink()
-    project = PulumiProject(tmp_path_factory.mktemp("yaml"), emulator, stack="dev", source=REPO / "examples" / "yaml")
-    # The example names the package by its path relative to the checkout; the copy adds it as a user would.
-    program = project.root / "Pulumi.yaml"
-    program.write_text(program.read_text().replace("packages:\n  auth0-m2m: ../../package\n", ""))
-    assert "packages:" not in program.read_text()
-    added = subprocess.run(
-        ["pulumi", "package", "add", str(REPO / "package")],
-        cwd=project.root, env=project.env, capture_output=True, text=True, timeout=900,
-    )
-    assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
-    assert "Added package" in added.stdout + added.stderr
-    return project
+    return consumer_project(tmp_path_factory.mktemp("yaml"), emulator, "yaml")
 
 
 def test_package_add_records_the_package_in_the_program(project):

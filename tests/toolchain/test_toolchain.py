@@ -283,3 +283,12 @@ def test_yaml_language_host_runs_a_program_with_config_and_secrets(pulumi, toolc
     run([str(pulumi), "up", "--yes", "--non-interactive", "--skip-preview"], env, cwd=project, timeout=300)
     shown = json.loads(run([str(pulumi), "stack", "output", "--json"], env, cwd=project).stdout)
     assert shown == {"greeting": "hello world", "token": "[secret]"}
+
+
+def test_nodejs_language_host_sits_beside_pulumi(pulumi, toolchain_env):
+    """The project's Node.js host (scripts/toolchain/nodehost), or an installation's own; examples/typescript runs
+    on it in tests/integration/test_typescript_consumer.py."""
+    host = pulumi.resolve().parent / "pulumi-language-nodejs"
+    assert host.is_file() and os.access(host, os.X_OK), host
+    if built_here(pulumi, toolchain_env):
+        assert run([str(host), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_VERSION"]
