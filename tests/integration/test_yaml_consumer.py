@@ -67,6 +67,12 @@ def test_second_preview_changes_nothing_and_makes_no_management_calls(project, e
     assert emulator.requests()["total"] == 0, emulator.requests()
 
 
+def test_policy_pack_guards_the_yaml_stack_unchanged(project):
+    # The components' recorded inputs have the Python program's shape, so the pack reads them as it does there.
+    result = project.preview("--policy-pack", str(REPO / "policy"), "--expect-no-changes")
+    assert "auth0-m2m-policy" in result.stdout + result.stderr or "Policies" in result.stdout, result.stdout
+
+
 def test_access_check_works_from_the_components_recorded_configuration(project):
     result = project.access_check()
     # One matrix per scope: the estate, and the application declared alone (titles may wrap).

@@ -268,3 +268,13 @@ def test_unknown_type_is_an_error_naming_the_packages_types():
     message = package_error("auth0-m2m:index:Nope", "x", {})
     assert contract.ESTATE_TYPE in message and contract.M2M_APPLICATION_TYPE in message
 
+
+
+def test_production_estate_gets_the_protection_transform_through_the_package():
+    production = {
+        **json.loads(json.dumps(ESTATE)),
+        "production": True,
+        "applications": [a for a in ESTATE["applications"] if a["name"] != "support-console"],
+    }
+    monitor = run(lambda: construct(contract.ESTATE_TYPE, "prod", production))
+    assert monitor.by_name(contract.ESTATE_TYPE, "prod").transforms == 1
