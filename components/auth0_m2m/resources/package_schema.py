@@ -221,7 +221,6 @@ def package_schema(version: str) -> dict:
         "description": "Auth0 machine-to-machine applications, their client grants per API and organization access, "
         "validated whole before anything is registered.",
         "keywords": ["auth0", "m2m", "organizations", "kind/component", "category/utility"],
-        "license": "Apache-2.0",
         "resources": {
             contract.ESTATE_TYPE: {
                 "isComponent": True,
