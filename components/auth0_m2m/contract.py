@@ -94,6 +94,10 @@ class RecordedGrant(TypedDict):
     allow_any_organization: bool
     organizations: list[str]
     justification: Optional[str]
+    api: str
+    """The API's key in the configuration (how the grant names it)."""
+    scopes: list[str]
+    """Sorted."""
 
 
 class RecordedApplication(TypedDict):
@@ -103,6 +107,32 @@ class RecordedApplication(TypedDict):
     production: bool
     default_organization: Optional[str]
     grants: list[RecordedGrant]
+
+
+# --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------
+#: The client id: an ``M2MApplication`` records it as its output in the state (the access check reads it there).
+COMPONENT_CLIENT_ID = "client_id"
+#: The client secret (always a Pulumi secret); the state keeps it on the application's ClientCredentials child.
+COMPONENT_CLIENT_SECRET = "client_secret"
+#: Audience -> client grant id.
+COMPONENT_GRANT_IDS = "grant_ids"
+#: Audience -> organization names the grant is explicitly authorized for.
+COMPONENT_AUTHORIZED_ORGANIZATIONS = "authorized_organizations"
+
+
+class RecordedEstate(TypedDict):
+    """The inputs of an ``auth0-m2m:index:Estate`` resource; with its applications' recorded inputs they let the
+    access check and the report work from a stack's state alone (a program in another language has no stack keys)."""
+
+    environment: str
+    production: bool
+    protected: bool
+    apis: dict[str, str]
+    """API key -> identifier (audience), for every API of the estate."""
+
+
+#: Output the Estate records in the state: organization name -> id (every organization used or managed).
+ESTATE_RECORDED_ORGANIZATION_IDS = "organization_ids"
 
 
 # --- Stack outputs of the project's program (read by the access check and by operators) --------------------

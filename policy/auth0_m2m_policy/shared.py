@@ -19,7 +19,9 @@ SECRET_KEY_PATTERN = (
 MIN_JUSTIFICATION = 10
 # The keys of the inputs an M2MApplication records, and of each of its recorded grants.
 RECORDED_APPLICATION_KEYS = ("application", "production", "default_organization", "grants")
-RECORDED_GRANT_KEYS = ("audience", "organization_usage", "allow_any_organization", "organizations", "justification")
+RECORDED_GRANT_KEYS = (
+    "audience", "organization_usage", "allow_any_organization", "organizations", "justification", "api", "scopes"
+)
 # Resource types the pack reads.
 CLIENT = "auth0:index/client:Client"
 GRANT = "auth0:index/clientGrant:ClientGrant"

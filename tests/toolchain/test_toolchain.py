@@ -254,3 +254,41 @@ def test_preview_of_an_auth0_client_reaches_the_provider(pulumi, toolchain_env, 
     # The mapping's defaults: auto-naming and the description pulumi-auth0 sets.
     assert re.search(r'name\s+: "m2m-[0-9a-f]{7}"', out), out
     assert 'description: "Managed by Pulumi"' in out, out
+
+
+def test_yaml_language_host_runs_a_program_with_config_and_secrets(pulumi, toolchain_env, tmp_path):
+    """The YAML host beside pulumi (built at the pinned pulumi-yaml version, or an installation's own)."""
+    bindir = pulumi.resolve().parent
+    assert (bindir / "pulumi-language-yaml").is_file(), bindir
+    project = tmp_path / "yaml-project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: yaml-toolchain-test
+            runtime: yaml
+            config:
+              name: {type: string}
+              token: {type: string, secret: true}
+            outputs:
+              greeting: hello ${name}
+              token: ${token}
+            """
+        )
+    )
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    run([str(pulumi), "config", "set", "name", "world"], env, cwd=project)
+    run([str(pulumi), "config", "set", "--secret", "token", "s3cr3t"], env, cwd=project)
+    run([str(pulumi), "up", "--yes", "--non-interactive", "--skip-preview"], env, cwd=project, timeout=300)
+    shown = json.loads(run([str(pulumi), "stack", "output", "--json"], env, cwd=project).stdout)
+    assert shown == {"greeting": "hello world", "token": "[secret]"}
+
+
+def test_nodejs_language_host_sits_beside_pulumi(pulumi, toolchain_env):
+    """The project's Node.js host (scripts/toolchain/nodehost), or an installation's own; examples/typescript runs
+    on it in tests/integration/test_typescript_consumer.py."""
+    host = pulumi.resolve().parent / "pulumi-language-nodejs"
+    assert host.is_file() and os.access(host, os.X_OK), host
+    if built_here(pulumi, toolchain_env):
+        assert run([str(host), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_VERSION"]

@@ -19,7 +19,7 @@ from .loading import (
     read_stack_file,
     validate_engine_config,
 )
-from .validation import validate, validate_application
+from .validation import parse_application, validate, validate_application
 
 __all__ = [
     "ApiConfig",
@@ -41,6 +41,7 @@ __all__ = [
     "default_organization_applies",
     "expected_access",
     "load_stack_file",
+    "parse_application",
     "parse_stack_text",
     "read_stack_file",
     "validate",

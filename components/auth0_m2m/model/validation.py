@@ -33,6 +33,21 @@ def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> Stac
     return config
 
 
+def parse_application(raw: Mapping[str, Any], source: str) -> ApplicationConfig:
+    """One application given as raw values (e.g. a component package's inputs), parsed with the messages a stack
+    file's application gets. The rules run afterwards, in :func:`validate_application`."""
+    try:
+        return ApplicationConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        # Located as the first application of a stack, so that messages name it like a stack file's.
+        scope = {"applications": [dict(raw)]}
+        problems = [
+            _problem_from_pydantic({**error, "loc": ("applications", 0, *error["loc"])}, scope)
+            for error in exc.errors()
+        ]
+        raise StackConfigError(source, problems) from None
+
+
 def validate_application(
     application: ApplicationConfig,
     audiences: Mapping[str, str],

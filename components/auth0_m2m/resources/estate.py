@@ -11,7 +11,7 @@ from typing import Optional
 import pulumi
 import pulumi_auth0 as auth0
 
-from ..contract import ESTATE_TYPE
+from ..contract import ESTATE_RECORDED_ORGANIZATION_IDS, ESTATE_TYPE, RecordedEstate
 from ..model.config import StackConfig
 from ..model.validation import validate
 from . import naming
@@ -41,12 +41,13 @@ class Estate(pulumi.ComponentResource):
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
             )
-        super().__init__(
-            self.TYPE,
-            name,
-            {"environment": config.environment, "production": config.production, "protected": config.protected},
-            opts,
-        )
+        recorded: RecordedEstate = {
+            "environment": config.environment,
+            "production": config.production,
+            "protected": config.protected,
+            "apis": {key: api.identifier for key, api in sorted(config.apis.items())},
+        }
+        super().__init__(self.TYPE, name, recorded, opts)
         used_organizations = {
             org for app in config.applications for grant in app.grants for org in grant.organizations
         } | {app.default_organization for app in config.applications if app.default_organization}
@@ -73,7 +74,7 @@ class Estate(pulumi.ComponentResource):
             )
         self.register_outputs(
             {
-                "organization_ids": self.organization_ids,
+                ESTATE_RECORDED_ORGANIZATION_IDS: self.organization_ids,
                 "client_ids": {name: app.client_id for name, app in self.applications.items()},
             }
         )

@@ -44,30 +44,34 @@ def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
     return {key: value if isinstance(value, str) or value is None else str(value) for key, value in values.items()}, frozenset(secret_keys)
 
 
-def export_estate(estate: Estate, config: StackConfig) -> None:
-    """Stack outputs: what operators and the access check need. Client secrets only as Pulumi secrets."""
-    pulumi.export(contract.OUTPUT_ENVIRONMENT, config.environment)
-    pulumi.export(contract.OUTPUT_ORGANIZATION_IDS, estate.organization_ids)
-    pulumi.export(
-        contract.OUTPUT_APPLICATIONS,
-        {
+def estate_outputs(estate: Estate, config: StackConfig) -> dict[str, Any]:
+    """What operators and the access check need from an estate, by the contract's output keys (the Python
+    program's stack outputs, and the component package's Estate outputs). Client secrets only as a Pulumi secret."""
+    return {
+        contract.OUTPUT_ENVIRONMENT: config.environment,
+        contract.OUTPUT_ORGANIZATION_IDS: estate.organization_ids,
+        contract.OUTPUT_APPLICATIONS: {
             name: {
-                "client_id": app.client_id,
-                "grant_ids": app.grant_ids,
-                "authorized_organizations": app.authorized_organizations,
+                contract.COMPONENT_CLIENT_ID: app.client_id,
+                contract.COMPONENT_GRANT_IDS: app.grant_ids,
+                contract.COMPONENT_AUTHORIZED_ORGANIZATIONS: app.authorized_organizations,
                 "default_organization": config.application(name).default_organization,
             }
             for name, app in estate.applications.items()
         },
-    )
-    pulumi.export(
-        contract.OUTPUT_CLIENT_SECRETS,
-        pulumi.Output.secret({name: app.client_secret for name, app in estate.applications.items()}),
-    )
-    justifications = {
-        f"{app.name}/{config.apis[grant.api].identifier}": grant.justification
-        for app in config.applications
-        for grant in app.grants
-        if grant.allow_any_organization
+        contract.OUTPUT_CLIENT_SECRETS: pulumi.Output.secret(
+            {name: app.client_secret for name, app in estate.applications.items()}
+        ),
+        contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS: {
+            f"{app.name}/{config.apis[grant.api].identifier}": grant.justification
+            for app in config.applications
+            for grant in app.grants
+            if grant.allow_any_organization
+        },
     }
-    pulumi.export(contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS, justifications)
+
+
+def export_estate(estate: Estate, config: StackConfig) -> None:
+    """Stack outputs: :func:`estate_outputs`, exported."""
+    for key, value in estate_outputs(estate, config).items():
+        pulumi.export(key, value)

@@ -137,6 +137,8 @@ def run_check(config: StackConfig, outputs: StackOutputs, tokens: TokenClient, w
         expected_org_id = outputs.organization_ids.get(expected_org) if expected_org else None
         if org is not None and org not in outputs.organization_ids:
             return CheckRow(expectation, expected_org_id, None)
+        if expectation.application not in outputs.client_ids or expectation.application not in outputs.client_secrets:
+            return CheckRow(expectation, expected_org_id, None)  # not deployed (yet): nothing to ask with
         observation = tokens.request(
             outputs.client_ids[expectation.application],
             outputs.client_secrets.get(expectation.application, ""),

@@ -18,11 +18,12 @@ import click
 from rich.console import Console
 
 from .. import __version__
-from ..contract import PRODUCTION_KEY
+from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, NAMESPACE, PRODUCTION_KEY
 from ..model.errors import StackConfigError
 from ..model.loading import find_project, read_project, read_stack_file, stack_path
 from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
 from .diff import StackDiff, stack_diff
+from .from_state import Scope, scopes_from_state
 from .management import ManagementClient
 from .markdown import GITHUB_COMMENT_LIMIT, truncate
 from .output import CommandError, Exit, Group, finish, json_option, problem_errors
@@ -159,22 +160,33 @@ def validate(stack_files: tuple[Path, ...], stacks: tuple[str, ...], project_dir
 
 @main.command()
 @click.argument("stack_file", required=False, type=click.Path(path_type=Path))
-@click.option("--stack", help="A stack of the project, by name (instead of STACK_FILE).")
+@click.option("--stack", help="A stack of the project, by name (instead of STACK_FILE). A stack without auth0-m2m: "
+              "keys (a YAML or TypeScript program) is reported from its state.")
+@click.option("--from-state", is_flag=True, help="With --stack: report what the components recorded in the stack's "
+              "state instead of its stack file.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @project_dir_option
 @json_option
-def report(stack_file: Optional[Path], stack: Optional[str], fmt: str, output: Optional[Path],
+def report(stack_file: Optional[Path], stack: Optional[str], from_state: bool, fmt: str, output: Optional[Path],
            project_dir: Optional[Path], as_json: bool) -> None:
-    """Access report of one stack file: application x API -> usage, organizations, scopes."""
+    """Access report of one stack file (or of a deployed stack's state): application x API -> usage,
+    organizations, scopes."""
     if (stack_file is None) == (stack is None):
         raise click.UsageError("name either a STACK_FILE or --stack")
+    if from_state and stack is None:
+        raise click.UsageError("--from-state needs --stack")
     [(path, project)] = _targets((stack_file,) if stack_file else (), (stack,) if stack else (), project_dir)
-    config = _read(path, project).validate()
-    name = _stack_name(path) or path.name
-    result = report_json(config, name, _source(path, project))
-
-    text = render_report_markdown(config, name) if fmt == "markdown" else render_report_html(config, name)
+    render = render_report_markdown if fmt == "markdown" else render_report_html
+    if stack is not None and project is not None and (from_state or not _has_estate_keys(path, project)):
+        scopes = _scopes_from_state(stack, project)
+        result = {"scopes": [report_json(scope.config, f"{stack}: {scope.source}", scope.source) for scope in scopes]}
+        text = "\n".join(render(scope.config, f"{stack}: {scope.source}") for scope in scopes)
+    else:
+        config = _read(path, project).validate()
+        name = _stack_name(path) or path.name
+        result = report_json(config, name, _source(path, project))
+        text = render(config, name)
     if output:  # written with --json too: --json only decides what goes to stdout
         _write(text, output)
     finish("report", Exit.OK, result, lambda: None if output else _write(text, None))
@@ -314,34 +326,48 @@ def _stack_entry(project: Path, repository: Repository, stack: str) -> dict:
 @click.option("--domain", help="Tenant domain (default: the stack's auth0:domain).")
 @click.option("--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="CA bundle (default: SSL_CERT_FILE, else the system's).")
 @click.option("--outputs", "outputs_file", type=click.Path(dir_okay=False, path_type=Path), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
+@click.option("--from-state", is_flag=True, help="Check what the components recorded in the stack's state (the default "
+              "when the project has no stack file with auth0-m2m: keys, e.g. a YAML or TypeScript program).")
 @json_option
 def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str], ca_cert: Optional[Path],
-                 outputs_file: Optional[Path], as_json: bool) -> None:
+                 outputs_file: Optional[Path], from_state: bool, as_json: bool) -> None:
     """Request a real token for every application x API x organization and compare with the stack config."""
     project = _project(project_dir)
     assert project is not None
-    config = _read(stack_path(project, stack), project).validate()
-    outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
+    path = stack_path(project, stack)
+    if from_state or not _has_estate_keys(path, project):
+        scopes = _scopes_from_state(stack, project)
+        expected_from = "the components' recorded configuration"
+    else:
+        config = _read(path, project).validate()
+        outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
+        scopes = [Scope(source="", config=config, outputs=outputs)]
+        expected_from = "the stack config"
     domain = domain or _pulumi_config(stack, "auth0:domain", project)
     tokens = TokenClient(domain, verify=tls_verification(ca_cert))
+    checks = []
     try:
-        rows = run_check(config, outputs, tokens)
+        for scope in scopes:
+            checks.append((scope, run_check(scope.config, scope.outputs, tokens)))
     finally:
         tokens.close()
-    wrong = mismatches(rows)
-    checked = sum(r.observation is not None for r in rows)
-    result = {"stack": stack, "domain": domain, "checked": checked, "mismatches": len(wrong),
-              "rows": rows_json(rows, outputs)}
+    wrong = sum(len(mismatches(rows)) for _, rows in checks)
+    checked = sum(r.observation is not None for _, rows in checks for r in rows)
+    shown_rows = [(row, shown) for scope, rows in checks for row, shown in zip(rows, rows_json(rows, scope.outputs))]
+    result = {"stack": stack, "domain": domain, "checked": checked, "mismatches": wrong,
+              "rows": [shown for _, shown in shown_rows]}
 
     def human() -> None:
-        console.print(render_matrix(rows, config, outputs, title=f"Access check: stack {stack} on {domain}"))
+        for scope, rows in checks:
+            title = f"Access check: stack {stack}{f' ({scope.source})' if scope.source else ''} on {domain}"
+            console.print(render_matrix(rows, scope.config, scope.outputs, title=title))
         if wrong:
-            console.print(f"[bold red]{len(wrong)} of {checked} token requests differ from the stack config.[/]")
+            console.print(f"[bold red]{wrong} of {checked} token requests differ from {expected_from}.[/]")
         else:
-            console.print(f"[green]All {checked} token requests match the stack config.[/]")
+            console.print(f"[green]All {checked} token requests match {expected_from}.[/]")
 
     errors = []
-    for row, shown in zip(rows, result["rows"]):
+    for row, shown in shown_rows:
         if row.matches:
             continue
         where = f"{shown['application']} / {shown['api']} / {shown['organization'] or '(no organization)'}"
@@ -350,6 +376,29 @@ def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str],
                        "api": shown["api"], "audience": shown["audience"], "organization": shown["organization"],
                        "field": None, "message": message, "text": f"{where}: {message}"})
     finish("access-check", Exit.FINDINGS if wrong else Exit.OK, result, human, errors)
+
+
+def _has_estate_keys(path: Path, project: Path) -> bool:
+    """Whether the stack file declares an estate (auth0-m2m: keys); a program in another language has none."""
+    return path.is_file() and any(key.startswith(f"{NAMESPACE}:") for key in _read(path, project).config)
+
+
+def _scopes_from_state(stack: str, project: Path) -> list[Scope]:
+    """The stack's Estates and lone M2MApplications from its state (secrets revealed into memory only)."""
+    try:
+        deployment = json.loads(pulumi_read(stack, "stack", "export", "--show-secrets", cwd=project))
+    except PulumiError as error:
+        raise CommandError(str(error), Exit.EXTERNAL) from None
+    try:
+        scopes = scopes_from_state(deployment)
+    except StackConfigError as error:
+        raise CommandError(str(error), Exit.FINDINGS, kind="findings") from None
+    except ValueError as error:
+        raise CommandError(str(error), Exit.USAGE, kind="usage") from None
+    if not scopes:
+        raise CommandError(f"stack {stack!r} has no {ESTATE_TYPE} or {M2M_APPLICATION_TYPE} in its state", Exit.USAGE,
+                           kind="usage")
+    return scopes
 
 
 def tls_verification(ca_cert: Optional[Path]) -> Any:
