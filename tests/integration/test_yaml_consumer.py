@@ -87,8 +87,8 @@ def test_access_report_of_the_deployed_stack(project):
         cwd=project.root, env=project.env, capture_output=True, text=True, timeout=300,
     )
     assert report.returncode == 0, report.stderr
-    assert f"| billing-sync | orders (`{ORDERS}`) | require (Required) | no | acme, globex | acme |" in report.stdout
-    assert f"| reporting | orders (`{ORDERS}`) | allow (Optional) | no | acme | - | `read:orders` |" in report.stdout
+    assert f"| `billing-sync` | `orders` (`{ORDERS}`) | require (Required) | no | `acme`, `globex` | `acme` |" in report.stdout
+    assert f"| `reporting` | `orders` (`{ORDERS}`) | allow (Optional) | no | `acme` | - | `read:orders` |" in report.stdout
 
 
 def test_invalid_configuration_fails_with_the_python_message_before_any_call(project, emulator):
