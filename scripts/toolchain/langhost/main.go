@@ -74,6 +74,14 @@ for dist in md.distributions():
 print(json.dumps(out))
 `
 
+// aboutScript prints the interpreter's path and version in one start of Python. The SDK's toolchain About starts
+// Python three times, once importing pip for a version this host does not report; the CLI waits for About before
+// every preview and update.
+const aboutScript = `
+import json, platform, sys
+print(json.dumps({"executable": sys.executable, "version": platform.python_version()}))
+`
+
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
@@ -434,13 +442,26 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	about, err := tc.About(ctx)
+	cmd, err := tc.Command(ctx, "-c", aboutScript)
 	if err != nil {
 		return nil, err
 	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for its version failed: %w: %s", cmd.Path, err, strings.TrimSpace(stderr.String()))
+	}
+	var about struct {
+		Executable string `json:"executable"`
+		Version    string `json:"version"`
+	}
+	if err := json.Unmarshal(out, &about); err != nil {
+		return nil, fmt.Errorf("unexpected output from %s: %w: %q", cmd.Path, err, string(out))
+	}
 	return &pulumirpc.AboutResponse{
-		Executable: about.PythonExecutable,
-		Version:    about.PythonVersion.String(),
+		Executable: about.Executable,
+		Version:    about.Version,
 		Metadata:   map[string]string{"host": "auth0-m2m minimal python language host " + version},
 	}, nil
 }
