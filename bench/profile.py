@@ -140,13 +140,53 @@ def python_summary(path: Path, top: int = 12) -> dict:
     }
 
 
-def engine_summary(prefix: Path, top: int = 15) -> list[str]:
+# Where the CLI's CPU goes, by the first matching frame of each sample's stack (the order matters).
+ENGINE_PARTS = (
+    ("automatic log file (slog JSON, gzip, encryption), whoever logs", "pkg/v3/logging|log/slog|compress/flate|encryptedlog"),
+    ("Engine.Log: the program's debug messages (besides the log file)", "_Engine_Log_Handler"),
+    ("step generation: Check and Diff calls, results", "deploy.(*stepGenerator)"),
+    ("step execution", "deploy.(*stepExecutor)"),
+    ("RegisterResource and outputs (resource monitor)", "deploy.(*resmon)"),
+    ("state: snapshot, serialization, secrets", "backend/diy|resource/stack|secrets|snapshot|pbkdf2"),
+    ("display and events", "backend/display|engine.(*eventEmitter)|events"),
+    ("plugin loading, start-up", "plugin.NewProvider|plugin.(*langhost)|workspace|cobra"),
+    ("gRPC and protobuf", "google.golang.org/grpc|google.golang.org/protobuf"),
+    ("garbage collection", "runtime.gcBgMarkWorker|runtime.gcDrain|runtime.bgsweep|runtime.bgscavenge"),
+)
+
+
+def engine_summary(prefix: Path) -> dict:
+    """Share of the CLI's CPU samples per part (ENGINE_PARTS), from `go tool pprof -raw`."""
+    import re
+
     profiles = sorted(prefix.parent.glob(prefix.name + ".*.cpu"))
     if not profiles or not shutil.which("go"):
-        return []
-    result = subprocess.run(["go", "tool", "pprof", "-top", f"-nodecount={top}", *map(str, profiles)],
-                            capture_output=True, text=True)
-    return result.stdout.splitlines()[:top + 8]
+        return {}
+    raw = subprocess.run(["go", "tool", "pprof", "-raw", *map(str, profiles)], capture_output=True, text=True).stdout
+    samples_text, _, locations_text = raw.partition("\nLocations\n")
+    functions: dict[str, list[str]] = collections.defaultdict(list)
+    current = None
+    for line in locations_text.splitlines():
+        match = re.match(r"\s+(\d+): 0x[0-9a-f]+ M=\d+ (\S+)", line)
+        if match:
+            current = match.group(1)
+            functions[current].append(match.group(2))
+        elif current and line.startswith("             ") and line.split():
+            functions[current].append(line.split()[0])
+        elif line and not line.startswith(" "):
+            current = None
+    totals: dict[str, int] = collections.Counter()
+    for line in samples_text.splitlines():
+        match = re.match(r"\s+(\d+)\s+\d+: ([\d ]+)$", line)
+        if not match:
+            continue
+        frames = [name for location in match.group(2).split() for name in functions.get(location, [])]
+        part = next((label for label, pattern in ENGINE_PARTS
+                     if any(re.search(pattern.replace("(", "\\(").replace(")", "\\)").replace("*", "\\*"), f)
+                            for f in frames)), "other")
+        totals[part] += int(match.group(1))
+    count = sum(totals.values()) or 1
+    return {"samples": count, "share_percent": {k: round(100 * v / count, 1) for k, v in totals.most_common()}}
 
 
 def _provider_under_perf(directory: Path, output: Path) -> Path:
