@@ -164,13 +164,28 @@ def run(sizes=(100, 500), repeats: int = 3, up_checkpoints: bool = False, large_
     rows = [compare(n, repeats if n <= 100 else large_repeats, up_checkpoints, tools, refresh=n <= 100) for n in sizes]
     result = {"date": started, "load_before": load_before, "opentofu_version": opentofu.OPENTOFU_VERSION,
               "provider_version": opentofu.PROVIDER_VERSION, "rows": rows}
-    if len(rows) >= 2:
-        first, last = rows[0], rows[-1]
-        per_resource = lambda row: row["pulumi"]["noop_preview"]["seconds"] / row["resources"]["pulumi"]
-        result["noop_preview_scaling"] = {
-            "from": first["applications"], "to": last["applications"],
-            "time_per_resource_ratio": round(per_resource(last) / per_resource(first), 2),
-        }
+    scaling(result)
+    return result
+
+
+def scaling(result: dict) -> dict:
+    """No-op preview (and, for comparison, plan) time and CPU per resource, largest size vs smallest."""
+    rows = result["rows"]
+    if len(rows) < 2:
+        return result
+    first, last = rows[0], rows[-1]
+
+    def ratio(side: str, operation: str, field: str) -> float:
+        per = lambda row: row[side][operation][field] / row["resources"][side]
+        return round(per(last) / per(first), 2)
+
+    result["noop_preview_scaling"] = {
+        "from": first["applications"], "to": last["applications"],
+        "time_per_resource_ratio": ratio("pulumi", "noop_preview", "seconds"),
+        "cpu_per_resource_ratio": ratio("pulumi", "noop_preview", "cpu_seconds"),
+        "plan_time_per_resource_ratio": ratio("opentofu", "noop_plan", "seconds"),
+        "plan_cpu_per_resource_ratio": ratio("opentofu", "noop_plan", "cpu_seconds"),
+    }
     return result
 
 
@@ -203,8 +218,10 @@ def markdown(peer: dict) -> list[str]:
               "preview time per resource within 1.2x from 100 to 500 applications."]
     if "noop_preview_scaling" in peer:
         s = peer["noop_preview_scaling"]
-        lines.append(f"No-op preview time per resource, {s['to']} vs {s['from']} applications: "
-                     f"{s['time_per_resource_ratio']}x.")
+        lines.append(f"Per resource, {s['to']} vs {s['from']} applications: no-op preview {s['time_per_resource_ratio']}x "
+                     f"the time and {s.get('cpu_per_resource_ratio', '-')}x the CPU; OpenTofu's no-op plan "
+                     f"{s.get('plan_time_per_resource_ratio', '-')}x the time and {s.get('plan_cpu_per_resource_ratio', '-')}x "
+                     "the CPU.")
     lines.append("")
     return lines
 
