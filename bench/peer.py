@@ -189,6 +189,22 @@ def scaling(result: dict) -> dict:
     return result
 
 
+def split_cpu(measured: dict) -> dict:
+    """CPU seconds of one Pulumi operation by role: the CLI (engine), the Python program, the auth0 plugin, and the
+    language host with the Python helpers it starts (About, plugin listing)."""
+    parts = {"cli": 0.0, "program": 0.0, "plugin": 0.0, "host": 0.0}
+    for name, seconds in measured.get("cpu_by_process", {}).items():
+        if name == "pulumi":
+            parts["cli"] += seconds
+        elif name.endswith("pulumi-language-python-exec") or name == "python -m cProfile":
+            parts["program"] += seconds
+        elif name.startswith("pulumi-resource") or name == "":
+            parts["plugin"] += seconds
+        else:
+            parts["host"] += seconds
+    return {key: round(value, 1) for key, value in parts.items()}
+
+
 def markdown(peer: dict) -> list[str]:
     lines = [f"## 5. Side by side with OpenTofu {peer['opentofu_version']} + terraform-provider-auth0 "
              f"{peer['provider_version']} (N apps x 3 APIs x 3 organization authorizations, <= 45 links per "
@@ -210,6 +226,17 @@ def markdown(peer: dict) -> list[str]:
                 f"| {size} | {label} | {t['seconds']} ({t['cpu_seconds']}) | {p['seconds']} ({p['cpu_seconds']}) | "
                 f"{round(p['seconds'] / t['seconds'], 2)}x | {t['calls_per_resource']} | {p['calls_per_resource']} | "
                 f"{t['peak_rss_mib']} | {p['peak_rss_mib']} | {max(t['load'], p['load'])} |")
+    lines += ["", "Where the CPU of the Pulumi side goes, by process (CPU seconds; bench/measure.py samples each process):",
+              "", "| applications | operation | CLI and engine | Python program | auth0 plugin | language host and its helpers | total |",
+              "|---|---|---|---|---|---|---|"]
+    for row in peer["rows"]:
+        for label, key in (("`up`", "up"), ("no-op `preview`", "noop_preview"), ("`preview --refresh`", "preview_refresh"),
+                           ("`refresh`", "refresh")):
+            if key not in row["pulumi"]:
+                continue
+            parts = split_cpu(row["pulumi"][key])
+            lines.append(f"| {row['applications']} | {label} | {parts['cli']} | {parts['program']} | {parts['plugin']} | "
+                         f"{parts['host']} | {row['pulumi'][key]['cpu_seconds']} |")
     lines += ["", "Pulumi `up` " + ("with the file backend's checkpoints." if peer["rows"] and peer["rows"][0]["up_checkpoints"]
               else "with PULUMI_SKIP_CHECKPOINTS=true (the file backend's per-step state rewrite is measured in "
                    "section 2-3; the fast deploy replaces it)."),
