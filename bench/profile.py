@@ -65,6 +65,16 @@ def _spans(path: Path) -> list[dict]:
     return spans
 
 
+def _most_at_once(spans: list[dict]) -> int:
+    """The largest number of these spans open at the same moment (1: the calls never overlap)."""
+    events = sorted([(s["start"], 1) for s in spans] + [(s["end"], -1) for s in spans])
+    current = most = 0
+    for _, step in events:
+        current += step
+        most = max(most, current)
+    return most
+
+
 def trace_summary(path: Path) -> dict:
     """Phases and RPC sums from the CLI's OpenTelemetry trace."""
     spans = _spans(path)
@@ -102,7 +112,8 @@ def trace_summary(path: Path) -> dict:
                     and name == f"/pulumirpc.ResourceProvider/{rpc}" for s in found]
         if engine:
             rpcs[rpc] = {"calls": len(engine), "engine_sum_seconds": sum(s["end"] - s["start"] for s in engine),
-                         "provider_sum_seconds": sum(s["end"] - s["start"] for s in provider)}
+                         "provider_sum_seconds": sum(s["end"] - s["start"] for s in provider),
+                         "most_at_once": _most_at_once(engine)}
     writes = [s for (service, name), found in by_name.items() for s in found
               if service == "pulumi-cli" and name in ("gocloud.dev/blob.NewWriter", "gocloud.dev/blob.WriteAll")]
     logs = by_name.get(("pulumi-cli", "pulumirpc.Engine/Log"), [])
