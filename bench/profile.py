@@ -261,7 +261,7 @@ def profile(applications: int, out: Path, python: bool = False, engine: bool = F
             if engine:
                 prefix = out / f"preview-{applications}-cli"
                 run("preview", "--profiling", str(prefix), "preview", "--expect-no-changes")
-                row["preview_engine_top"] = engine_summary(prefix)
+                row["preview_engine"] = engine_summary(prefix)
             if provider:
                 data = out / f"preview-{applications}-provider.perf"
                 plugin_dir = _provider_under_perf(Path(tmp) / "perf", data)
@@ -272,7 +272,7 @@ def profile(applications: int, out: Path, python: bool = False, engine: bool = F
                     run("preview", "preview", "--expect-no-changes")
                 finally:
                     project_file.write_text(original)
-                row["preview_provider_top"] = provider_summary(data)
+                row["preview_provider"] = provider_summary(data)
         finally:
             workspace.close()
     for key in ("up_traced", "preview_traced", "preview"):
