@@ -292,3 +292,13 @@ def test_nodejs_language_host_sits_beside_pulumi(pulumi, toolchain_env):
     assert host.is_file() and os.access(host, os.X_OK), host
     if built_here(pulumi, toolchain_env):
         assert run([str(host), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_VERSION"]
+
+def test_pulumi_about_names_the_programs_python(pulumi, toolchain_env, tmp_path):
+    """`About`, which the CLI asks before every preview and update, reports the interpreter that runs the program."""
+    project = tiny_project(tmp_path / "project", "import pulumi\n")
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    runtime = json.loads(run([str(pulumi), "about", "--json"], env, cwd=project).stdout)["runtime"]
+    assert runtime["language"] == "python"
+    reported = run([runtime["executable"], "--version"], env).stdout.split()[-1]
+    assert runtime["version"] == reported
