@@ -29,6 +29,7 @@ import argparse
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,71 +133,64 @@ class Toolchain:
         return self
 
 
+def _address(prefix: str, key: str) -> str:
+    """A resource name OpenTofu accepts (letters, digits, '_' and '-'; a letter first) for a stable key."""
+    return prefix + re.sub(r"[^A-Za-z0-9_-]", "_", key)
+
+
 def configuration(estate: dict) -> dict:
     """The estate (bench/estate_gen.py's shape) as OpenTofu JSON configuration, resource for resource what the
     Estate component declares: organizations, APIs and their scopes, and per application the client (default
-    organization explicitly disabled), its credentials, one grant per API and one link per organization."""
+    organization explicitly disabled), its credentials, one grant per API and one link per organization.
+
+    One resource block per resource, each referring to exactly the resources it depends on, as the Pulumi program
+    registers them. (With `for_each` over maps, every reference such as `auth0_client_grant.grant[each.value.grant]`
+    makes OpenTofu build the whole map of instances, which made its apply grow faster than linearly: 111 CPU seconds
+    for 1,426 resources against 1.5 for 79.)"""
     apis = estate["apis"]
-    clients, grants, links = {}, {}, {}
+    resources: dict[str, dict[str, dict]] = {kind: {} for kind in (
+        "auth0_organization", "auth0_resource_server", "auth0_resource_server_scopes", "auth0_client",
+        "auth0_client_credentials", "auth0_client_grant", "auth0_organization_client_grant")}
+    for name in estate["organizations"]:
+        resources["auth0_organization"][_address("org_", name)] = {"name": name, "display_name": name}
+    for key, api in apis.items():
+        server = _address("api_", key)
+        resources["auth0_resource_server"][server] = {
+            "identifier": api["identifier"], "name": api.get("name") or key, "signing_alg": "RS256",
+            "token_lifetime": 86400, "allow_offline_access": False,
+            "skip_consent_for_verifiable_first_party_clients": True}
+        resources["auth0_resource_server_scopes"][server] = {
+            "resource_server_identifier": f"${{auth0_resource_server.{server}.identifier}}",
+            "scopes": [{"name": value, "description": text} for value, text in api.get("scopes", {}).items()]}
     for app in estate["applications"]:
-        clients[app["name"]] = {"name": app.get("display_name", app["name"])}
+        client = _address("app_", app["name"])
+        resources["auth0_client"][client] = {
+            "name": app.get("display_name", app["name"]), "app_type": "non_interactive",
+            "grant_types": ["client_credentials"], "is_first_party": True,
+            "description": "Managed by Pulumi (auth0-m2m)", "client_metadata": {},
+            "default_organization": [{"disable": True}]}
+        resources["auth0_client_credentials"][client] = {
+            "client_id": f"${{auth0_client.{client}.client_id}}", "authentication_method": "client_secret_post"}
         for grant in app["grants"]:
-            audience = apis[grant["api"]]["identifier"]
-            grant_key = f"{app['name']}/{audience}"
-            grants[grant_key] = {
-                "client": app["name"],
-                "audience": audience,
+            server = _address("api_", grant["api"])
+            grant_address = f"{client}__{server}"
+            resources["auth0_client_grant"][grant_address] = {
+                "client_id": f"${{auth0_client.{client}.client_id}}",
+                "audience": apis[grant["api"]]["identifier"],
                 "scopes": sorted(set(grant["scopes"])),
                 "organization_usage": grant.get("organization_usage", "deny"),
                 "allow_any_organization": grant.get("allow_any_organization", False),
-            }
+                "subject_type": "client",
+                "depends_on": [f"auth0_resource_server_scopes.{server}"]}
             for organization in grant.get("organizations", []):
-                links[f"{grant_key}/{organization}"] = {"grant": grant_key, "organization": organization}
+                org = _address("org_", organization)
+                resources["auth0_organization_client_grant"][f"{grant_address}__{org}"] = {
+                    "organization_id": f"${{auth0_organization.{org}.id}}",
+                    "grant_id": f"${{auth0_client_grant.{grant_address}.id}}"}
     return {
         "terraform": {"required_providers": {"auth0": {"source": "auth0/auth0"}}},
         "provider": {"auth0": {}},  # domain and credentials from AUTH0_DOMAIN / AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET
-        "locals": {
-            "organizations": {name: {} for name in estate["organizations"]},
-            "apis": {
-                key: {"identifier": api["identifier"], "name": api.get("name") or key,
-                      "scopes": [{"name": value, "description": text} for value, text in api.get("scopes", {}).items()]}
-                for key, api in apis.items()
-            },
-            "clients": clients,
-            "grants": grants,
-            "links": links,
-        },
-        "resource": {
-            "auth0_organization": {"org": {
-                "for_each": "${local.organizations}", "name": "${each.key}", "display_name": "${each.key}"}},
-            "auth0_resource_server": {"api": {
-                "for_each": "${local.apis}", "identifier": "${each.value.identifier}", "name": "${each.value.name}",
-                "signing_alg": "RS256", "token_lifetime": 86400, "allow_offline_access": False,
-                "skip_consent_for_verifiable_first_party_clients": True}},
-            "auth0_resource_server_scopes": {"api": {
-                "for_each": "${local.apis}",
-                "resource_server_identifier": "${auth0_resource_server.api[each.key].identifier}",
-                "dynamic": {"scopes": {"for_each": "${each.value.scopes}", "content": {
-                    "name": "${scopes.value.name}", "description": "${scopes.value.description}"}}}}},
-            "auth0_client": {"app": {
-                "for_each": "${local.clients}", "name": "${each.value.name}", "app_type": "non_interactive",
-                "grant_types": ["client_credentials"], "is_first_party": True,
-                "description": "Managed by Pulumi (auth0-m2m)", "client_metadata": {},
-                "default_organization": [{"disable": True}]}},
-            "auth0_client_credentials": {"app": {
-                "for_each": "${local.clients}", "client_id": "${auth0_client.app[each.key].client_id}",
-                "authentication_method": "client_secret_post"}},
-            "auth0_client_grant": {"grant": {
-                "for_each": "${local.grants}", "client_id": "${auth0_client.app[each.value.client].client_id}",
-                "audience": "${each.value.audience}", "scopes": "${each.value.scopes}",
-                "organization_usage": "${each.value.organization_usage}",
-                "allow_any_organization": "${each.value.allow_any_organization}", "subject_type": "client",
-                "depends_on": ["auth0_resource_server_scopes.api"]}},
-            "auth0_organization_client_grant": {"link": {
-                "for_each": "${local.links}",
-                "organization_id": "${auth0_organization.org[each.value.organization].id}",
-                "grant_id": "${auth0_client_grant.grant[each.value.grant].id}"}},
-        },
+        "resource": resources,
     }
 
 
