@@ -234,6 +234,32 @@ def test_language_host_runs_a_program_with_config_and_secrets(pulumi, toolchain_
     assert outputs == {"greeting": "hello world", "token": "s3cr3t"}
 
 
+
+def test_configuration_larger_than_one_environment_string_reaches_the_program(pulumi, toolchain_env, tmp_path):
+    """Linux refuses any single environment string over 128 KiB, and the SDK reads configuration from one
+    (PULUMI_CONFIG): a stack of about 450 applications is that large. The host hands it over through a pipe."""
+    project = tiny_project(
+        tmp_path / "project",
+        """
+        import pulumi
+        config = pulumi.Config()
+        pulumi.export("size", len(config.require_object("estate")))
+        pulumi.export("token", config.require_secret("token"))
+        """,
+    )
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    run([str(pulumi), "config", "set", "--secret", "token", "s3cr3t"], env, cwd=project)
+    stack_file = project / "Pulumi.dev.yaml"
+    estate = [{"name": f"app-{n:05d}", "grants": ["orders", "billing", "reporting"]} for n in range(3000)]
+    stack_file.write_text(stack_file.read_text() + "  toolchain-check:estate: " + json.dumps(estate) + "\n")
+    assert len(json.dumps(estate)) > 128 * 1024
+    run([str(pulumi), "up", "--yes", "--non-interactive", "--skip-preview"], env, cwd=project, timeout=300)
+    outputs = json.loads(
+        run([str(pulumi), "stack", "output", "--json", "--show-secrets"], env, cwd=project).stdout
+    )
+    assert outputs == {"size": 3000, "token": "s3cr3t"}
+
 def test_preview_of_an_auth0_client_reaches_the_provider(pulumi, toolchain_env, tmp_path):
     """Preview makes no HTTP calls, so an unreachable tenant still previews (the same as the official build)."""
     project = tiny_project(

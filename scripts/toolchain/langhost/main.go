@@ -82,6 +82,23 @@ import json, platform, sys
 print(json.dumps({"executable": sys.executable, "version": platform.python_version()}))
 `
 
+// configInlineLimit: above this size the program's configuration does not travel in the PULUMI_CONFIG environment
+// variable. Linux refuses to start a process with any single environment string over 128 KiB ("argument list too
+// long"), which a stack of about 450 applications reaches; the Python SDK reads its configuration only from that
+// variable. Larger configurations go through a pipe (fd 3), and configLoaderScript puts them into the variable
+// inside the program's process before the launcher script runs. A pipe, not a file: the configuration carries the
+// stack's decrypted secrets, which must not touch the disk.
+const configInlineLimit = 64 * 1024
+
+const configLoaderScript = `
+import os, runpy, sys
+with os.fdopen(3, "rb") as config:
+    os.environ["PULUMI_CONFIG"] = config.read().decode("utf-8")
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+`
+
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
@@ -348,13 +365,6 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	cmd, err := tc.Command(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
 	configMap := req.GetConfig()
 	if configMap == nil {
 		configMap = map[string]string{}
@@ -371,8 +381,34 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
+	viaPipe := len(config) > configInlineLimit
+	if viaPipe {
+		args = append([]string{"-c", configLoaderScript}, args...)
+	}
+
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	if viaPipe {
+		reader, writer, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		defer reader.Close()
+		defer writer.Close() // unblocks the writer below if the program never reads
+		cmd.ExtraFiles = []*os.File{reader}
+		go func() {
+			_, _ = writer.Write(config)
+			writer.Close()
+		}()
+	} else {
+		cmd.Env = append(cmd.Env, "PULUMI_CONFIG="+string(config))
+	}
 	cmd.Env = append(cmd.Env,
-		"PULUMI_CONFIG="+string(config),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
 		"PYTHONUNBUFFERED=1",
 	)
