@@ -154,17 +154,21 @@ def compare(applications: int, repeats: int = 3, up_checkpoints: bool = False, t
     }
 
 
-def run(sizes=(100, 500), repeats: int = 3, up_checkpoints: bool = False, large_repeats: int = 1) -> dict:
+def run(sizes=(100, 500), repeats: int = 3, up_checkpoints: bool = False, large_repeats: int = 1,
+        progress=None) -> dict:
     """Every size in turn. Above 100 applications (where each operation costs minutes on 2 cores) the no-op pair is
     repeated ``large_repeats`` times and the two reading operations are left out: their calls per resource do not
     depend on the size."""
     tools = opentofu.Toolchain().ensure()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = round(os.getloadavg()[0], 2)
-    rows = [compare(n, repeats if n <= 100 else large_repeats, up_checkpoints, tools, refresh=n <= 100) for n in sizes]
     result = {"date": started, "load_before": load_before, "opentofu_version": opentofu.OPENTOFU_VERSION,
-              "provider_version": opentofu.PROVIDER_VERSION, "rows": rows}
-    scaling(result)
+              "provider_version": opentofu.PROVIDER_VERSION, "rows": []}
+    for n in sizes:
+        result["rows"].append(compare(n, repeats if n <= 100 else large_repeats, up_checkpoints, tools, refresh=n <= 100))
+        scaling(result)
+        if progress:
+            progress(result)  # e.g. bench/run.py writes the sizes measured so far
     return result
 
 

@@ -84,22 +84,31 @@ def main() -> None:
     previous = json.loads((RESULTS / "results.json").read_text()) if args.reuse else {}
     for row in previous.get("up", []):
         pulumi_up.derive(row)  # derived fields follow the current definitions
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **{part: previous.get(part) for part in parts},
+    }
+
+    def save(part: str, value) -> None:
+        """Writes results.json and results.md with ``part`` as measured so far (a long run keeps what it has)."""
+        results[part] = value
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "results.md").write_text(markdown(results))
+
     measure = {
         "evaluation": lambda: program_evaluation.run(eval_sizes),
         "up": lambda: pulumi_up.run(up_sizes),
         "tokens": lambda: token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
-        "peer": lambda: peer.run(peer_sizes, repeats=1 if args.quick else 3),
+        "peer": lambda: peer.run(peer_sizes, repeats=1 if args.quick else 3,
+                                 progress=lambda partial: save("peer", partial)),
     }
-    results = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        **{part: previous.get(part) if part in args.reuse else run() for part, run in measure.items()},
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    text = markdown(results)
-    (RESULTS / "results.md").write_text(text)
-    print(text)
+    for part, run in measure.items():
+        if part not in args.reuse:
+            save(part, run())
+    save("date", results["date"])
+    print(markdown(results))
 
 
 if __name__ == "__main__":
