@@ -67,6 +67,9 @@ def _label(process: psutil.Process) -> str:
         name = process.name()
     if name.startswith("python"):
         args = process.cmdline()[1:]
+        program = next((arg for arg in args if arg.endswith("pulumi-language-python-exec")), None)
+        if program:  # the Pulumi program, also when the host starts it through its configuration loader (-c)
+            return f"python {Path(program).name}"
         if "-c" in args:
             return "python -c"
         if "-m" in args:
