@@ -196,7 +196,8 @@ def configuration(estate: dict) -> dict:
 
 class Workspace:
     """One estate, one OpenTofu working directory and state, one emulator of its own (started here unless one is
-    passed in). Each operation returns its measurements and the emulator's request counts."""
+    passed in: an `auth0_emulator.process.RunningEmulator`, or the integration tests' `Emulator`, e.g. started with
+    rate limits). Each operation returns its measurements and the emulator's request counts."""
 
     def __init__(self, tools: Toolchain, estate: dict, workdir: Path, emulator: Any = None):
         from auth0_emulator import process
@@ -206,7 +207,7 @@ class Workspace:
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "main.tf.json").write_text(json.dumps(configuration(estate), indent=1))
         self._own_emulator = emulator is None
-        self.emulator = emulator or process.start(self.workdir / "tenant")
+        self.emulator = getattr(emulator, "running", emulator) or process.start(self.workdir / "tenant")
         connection = self.emulator.connection
         self.http = self.emulator.client()
         self.env = {
