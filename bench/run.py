@@ -1,8 +1,9 @@
 """All benchmarks, one command: writes bench/results/results.json and results.md and prints the table.
 
     source scripts/pulumi-env.sh && export PATH="$PWD/.venv/bin:$PATH"
-    python bench/run.py                   # everything (about 25 minutes on 2 cores)
+    python bench/run.py                   # everything (about an hour on 2 cores)
     python bench/run.py --quick           # small sizes only, to check the harness
+    python bench/run.py --only peer       # one part (evaluation, up, tokens, peer); the others are kept as they are
 
 Numbers are benchmark output, never test assertions. Targets (from the benchmark issue) are printed next to
 the measurements with a verdict, so a regression is visible at a glance.
@@ -21,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import peer  # noqa: E402
 import program_evaluation  # noqa: E402
 import pulumi_up  # noqa: E402
 import token_issuance  # noqa: E402
@@ -62,34 +64,52 @@ def markdown(results: dict) -> str:
     lines += ["", "## 4. Emulator token issuance", "",
               "| requests | concurrency | requests/s | p50 ms | p99 ms |", "|---|---|---|---|---|",
               f"| {t.get('requests')} | {t.get('concurrency')} | {t.get('requests_per_second')} | {t.get('p50_ms')} | {t.get('p99_ms')} |", ""]
+    if results.get("peer"):
+        lines += peer.markdown(results["peer"])
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--reuse", action="append", default=[], choices=["evaluation", "up", "tokens"],
+    parts = ["evaluation", "up", "tokens", "peer"]
+    parser.add_argument("--reuse", action="append", default=[], choices=parts,
                         help="keep this part from the previous results.json instead of measuring it again")
+    parser.add_argument("--only", action="append", default=[], choices=parts,
+                        help="measure only this part (repeatable); keep the others from the previous results.json")
     args = parser.parse_args()
+    if args.only:
+        args.reuse = [part for part in parts if part not in args.only]
     eval_sizes, up_sizes = ((10, 100), (10,)) if args.quick else ((100, 300, 1000), (50, 200))
+    peer_sizes = (10, 30) if args.quick else (100, 500)
     previous = json.loads((RESULTS / "results.json").read_text()) if args.reuse else {}
     for row in previous.get("up", []):
         pulumi_up.derive(row)  # derived fields follow the current definitions
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **{part: previous.get(part) for part in parts},
+    }
+
+    def save(part: str, value) -> None:
+        """Writes results.json and results.md with ``part`` as measured so far (a long run keeps what it has)."""
+        results[part] = value
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "results.md").write_text(markdown(results))
+
     measure = {
         "evaluation": lambda: program_evaluation.run(eval_sizes, repeats=2 if args.quick else 5),
         "up": lambda: pulumi_up.run(up_sizes),
         "tokens": lambda: token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
+        "peer": lambda: peer.run(peer_sizes, repeats=1 if args.quick else 3,
+                                 progress=lambda partial: save("peer", partial)),
     }
-    results = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        **{part: previous[part] if part in args.reuse else run() for part, run in measure.items()},
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    text = markdown(results)
-    (RESULTS / "results.md").write_text(text)
-    print(text)
+    for part, run in measure.items():
+        if part not in args.reuse:
+            save(part, run())
+    save("date", results["date"])
+    print(markdown(results))
 
 
 if __name__ == "__main__":

@@ -17,34 +17,63 @@ Typical use in a Pulumi program::
     export_estate(Estate(config.environment, config), config)
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .contract import NAMESPACE, stack_file_name
-from .model import (
-    ApiConfig,
-    ApplicationConfig,
-    AuthenticationMethod,
-    Decision,
-    Expectation,
-    GrantConfig,
-    OrganizationConfig,
-    OrganizationUsage,
-    Problem,
-    StackConfig,
-    StackConfigError,
-    decide,
-    expected_access,
-    load_stack_file,
-    read_stack_file,
-    validate,
-)
-from .resources import (
-    Estate,
-    M2MApplication,
-    M2MApplicationArgs,
-    export_estate,
-    load_program_config,
-    read_pulumi_config,
-)
+
+# Exports are imported on first use: the `auth0-m2m` command (tools) needs neither Pulumi nor pulumi_auth0,
+# which take seconds to import, and the workflows run it for every pull request.
+_EXPORTS = {
+    **{name: ".model" for name in (
+        "ApiConfig", "ApplicationConfig", "AuthenticationMethod", "Decision", "Expectation", "GrantConfig",
+        "OrganizationConfig", "OrganizationUsage", "Problem", "StackConfig", "StackConfigError",
+        "UnreadableStackFile", "decide", "expected_access", "load_stack_file", "read_stack_file", "validate")},
+    **{name: ".resources" for name in (
+        "Estate", "M2MApplication", "M2MApplicationArgs", "export_estate", "load_program_config",
+        "read_pulumi_config")},
+}
+
+
+if TYPE_CHECKING:  # type checkers see the exports themselves, with their types
+    from .model import (
+        ApiConfig,
+        ApplicationConfig,
+        AuthenticationMethod,
+        Decision,
+        Expectation,
+        GrantConfig,
+        OrganizationConfig,
+        OrganizationUsage,
+        Problem,
+        StackConfig,
+        StackConfigError,
+        UnreadableStackFile,
+        decide,
+        expected_access,
+        load_stack_file,
+        read_stack_file,
+        validate,
+    )
+    from .resources import (
+        Estate,
+        M2MApplication,
+        M2MApplicationArgs,
+        export_estate,
+        load_program_config,
+        read_pulumi_config,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'auth0_m2m' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApiConfig",
@@ -62,6 +91,7 @@ __all__ = [
     "Problem",
     "StackConfig",
     "StackConfigError",
+    "UnreadableStackFile",
     "__version__",
     "decide",
     "expected_access",

@@ -24,6 +24,37 @@ def stack_file_name(stack: str, config_dir: str = STACK_CONFIG_DIR) -> str:
     return f"{config_dir}/Pulumi.{stack}.yaml"
 
 
+#: The auth0 provider's config namespace (``auth0:domain``, ``auth0:clientSecret``).
+PROVIDER_NAMESPACE = "auth0"
+#: The stack config key that makes a stack production (read by the library, the policy pack, the workflows).
+PRODUCTION_KEY = f"{NAMESPACE}:production"
+#: A config namespace this close (edits) to the project's or the provider's is a typo, not another package.
+NAMESPACE_NEAR_MISS_EDITS = 2
+#: Config key names (after the namespace, at any depth) that hold credentials: they must be Pulumi secrets.
+SECRET_KEY_PATTERN = (
+    r"(?i)(secret|passw(or)?d|passphrase|api_?token|access_?token|refresh_?token|auth_?token|private_?key|"
+    r"client_?assertion|credentials?$)"
+)
+
+
+#: Plain-text values that are no credential whatever the key's name (`readAsSecret: true` is a switch).
+NOT_CREDENTIALS = ("", "true", "false")
+
+
+def config_boolean(text: "str | None") -> "bool | None":
+    """A boolean stack config value as the Pulumi engine hands it to programs and policy packs.
+
+    The engine passes every top-level config value as text: the YAML booleans true/True/TRUE become "true"
+    (and `pulumi config set KEY true` writes the string "true", which reads the same). Only "true" and
+    "false" are booleans; anything else (yes, on, 1, True written as a string) raises ValueError. None: unset.
+    """
+    if text is None:
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    raise ValueError(f"{text[:40]!r} is not a boolean (true or false)")
+
+
 # --- Auth0 limits the rules and the policy pack both enforce -----------------------------------------------
 #: Shortest justification accepted for any-organization access (characters, after stripping whitespace).
 MIN_JUSTIFICATION_LENGTH = 10
@@ -63,6 +94,10 @@ class RecordedGrant(TypedDict):
     allow_any_organization: bool
     organizations: list[str]
     justification: Optional[str]
+    api: str
+    """The API's key in the configuration (how the grant names it)."""
+    scopes: list[str]
+    """Sorted."""
 
 
 class RecordedApplication(TypedDict):
@@ -72,6 +107,32 @@ class RecordedApplication(TypedDict):
     production: bool
     default_organization: Optional[str]
     grants: list[RecordedGrant]
+
+
+# --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------
+#: The client id: an ``M2MApplication`` records it as its output in the state (the access check reads it there).
+COMPONENT_CLIENT_ID = "client_id"
+#: The client secret (always a Pulumi secret); the state keeps it on the application's ClientCredentials child.
+COMPONENT_CLIENT_SECRET = "client_secret"
+#: Audience -> client grant id.
+COMPONENT_GRANT_IDS = "grant_ids"
+#: Audience -> organization names the grant is explicitly authorized for.
+COMPONENT_AUTHORIZED_ORGANIZATIONS = "authorized_organizations"
+
+
+class RecordedEstate(TypedDict):
+    """The inputs of an ``auth0-m2m:index:Estate`` resource; with its applications' recorded inputs they let the
+    access check and the report work from a stack's state alone (a program in another language has no stack keys)."""
+
+    environment: str
+    production: bool
+    protected: bool
+    apis: dict[str, str]
+    """API key -> identifier (audience), for every API of the estate."""
+
+
+#: Output the Estate records in the state: organization name -> id (every organization used or managed).
+ESTATE_RECORDED_ORGANIZATION_IDS = "organization_ids"
 
 
 # --- Stack outputs of the project's program (read by the access check and by operators) --------------------

@@ -12,13 +12,11 @@ Changing the tenant itself goes through the normal Management API.
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from auth0_emulator import store
+from auth0_emulator import jsonbody, store
 from auth0_emulator.tenant import Tenant
 
 
@@ -41,7 +39,7 @@ async def get_faults(request: Request) -> Response:
 
 async def put_faults(request: Request) -> Response:
     try:
-        changes = json.loads(await request.body() or b"{}")
+        changes = jsonbody.parse(await request.body() or b"{}")
         if not isinstance(changes, dict):
             raise ValueError("the body must be a JSON object")
         return JSONResponse(_tenant(request).controls.update(changes))

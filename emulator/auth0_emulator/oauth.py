@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from auth0_emulator import tokens
+from auth0_emulator import jsonbody, tokens
 from auth0_emulator.errors import JSON_MEDIA_TYPE, OAuthError
 from auth0_emulator.tenant import Tenant
 
@@ -24,8 +23,8 @@ async def _params(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         try:
-            parsed = json.loads(raw or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            parsed = jsonbody.parse(raw or b"{}")
+        except jsonbody.InvalidJson:
             raise OAuthError(400, "invalid_request", "Invalid JSON body") from None
         if not isinstance(parsed, dict):
             raise OAuthError(400, "invalid_request", "Invalid JSON body")

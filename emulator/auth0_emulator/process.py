@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from auth0_emulator import private
+
 
 @dataclass
 class RunningEmulator:
@@ -87,12 +89,11 @@ class RunningEmulator:
 def start(
     data_dir: Path, *, port: int = 0, args: list[str] | None = None, timeout: float = 30
 ) -> RunningEmulator:
-    data_dir = Path(data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private.private_directory(Path(data_dir).resolve())
     connection_path = data_dir / "connection.json"
     connection_path.unlink(missing_ok=True)
     log_path = data_dir / "emulator.log"
-    log = open(log_path, "ab")
+    log = private.open_private(log_path)
     command = [sys.executable, "-m", "auth0_emulator", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
         command + list(args or []), stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)

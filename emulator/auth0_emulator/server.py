@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 
-from auth0_emulator import certs, keys, store, tenant as tenant_mod
+from auth0_emulator import certs, keys, private, store, tenant as tenant_mod
 from auth0_emulator.app import create_app
 from auth0_emulator.controls import Controls, Settings
 
@@ -74,7 +74,8 @@ def serve(
     access_log: bool = False,
 ) -> None:
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private.private_umask()
+    private.private_directory(data_dir)
     connection_path = data_dir / CONNECTION_FILE
     connection_path.unlink(missing_ok=True)
 

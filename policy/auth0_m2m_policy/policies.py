@@ -37,14 +37,22 @@ from .model import (
     Estate,
     node_from_policy_resource,
 )
-from .shared import MIN_JUSTIFICATION, NAMESPACE, PROTECTED
+from .shared import (
+    MIN_JUSTIFICATION,
+    NOT_CREDENTIALS,
+    PRODUCTION_KEY,
+    PROTECTED,
+    SECRET_KEY_PATTERN,
+    config_boolean,
+)
 from .values import UNKNOWN, get, plain
 
 MANDATORY = EnforcementLevel.MANDATORY
 
 DEFAULT_PRODUCTION_STACKS = ("prod", "production")
-# Stack config keys that hold a credential (any namespace): auth0:clientSecret, x:client_secret, ...
-SECRET_CONFIG_KEY = re.compile(r"(client_?secret|api_?token|private_?key|assertion_?private)", re.IGNORECASE)
+# Stack config keys that hold a credential (any namespace): auth0:clientSecret, x:client_secret, ... (the
+# library's loader refuses the same names in stack files).
+SECRET_CONFIG_KEY = re.compile(SECRET_KEY_PATTERN)
 # Inputs of the auth0 provider that are credentials.
 PROVIDER_SECRET_INPUTS = ("clientSecret", "apiToken", "clientAssertionPrivateKey")
 
@@ -313,9 +321,13 @@ def production_reason(config: Mapping[str, Any], urn: str) -> Optional[str]:
     production_stacks = config.get("productionStacks") or list(DEFAULT_PRODUCTION_STACKS)
     if stack and stack in production_stacks:
         return f"stack name {stack!r} is one of {sorted(production_stacks)}"
-    value = hooks.STACK.config.get(f"{NAMESPACE}:production")
-    if isinstance(value, str) and value.strip().lower() == "true":
-        return f"stack config {NAMESPACE}:production: true"
+    value = hooks.STACK.config.get(PRODUCTION_KEY)
+    try:
+        if config_boolean(value):
+            return f"stack config {PRODUCTION_KEY}: true"
+    except ValueError:
+        # Fail closed: the library refuses such a value; any other program is held to production's rules.
+        return f"stack config {PRODUCTION_KEY} is {value[:40]!r}, which is not true or false, so it counts as production"
     return None
 
 
@@ -360,8 +372,8 @@ PROTECTION = ResourceValidationPolicy(
 
 def plaintext_secret_config_keys() -> list[str]:
     return sorted(
-        key for key in hooks.STACK.config if SECRET_CONFIG_KEY.search(key.split(":", 1)[-1])
-        and key not in hooks.STACK.secret_keys
+        key for key, value in hooks.STACK.config.items() if SECRET_CONFIG_KEY.search(key.split(":", 1)[-1])
+        and key not in hooks.STACK.secret_keys and value not in NOT_CREDENTIALS
     )
 
 

@@ -109,7 +109,7 @@ class Emulator:
 
 
 class PulumiProject:
-    """A copy of this project (or of the Pulumi project in ``program``) in ``root``, run with the real Pulumi CLI
+    """A copy of this project (or of the Pulumi project in ``source``) in ``root``, run with the real Pulumi CLI
     against ``emulator``; projects given one ``state_dir`` share a backend (and can reference each other's stacks)."""
 
     def __init__(
@@ -117,17 +117,22 @@ class PulumiProject:
         root: Path,
         emulator: Emulator,
         stack: str = "local",
-        program: Optional[Path] = None,
+        source: Optional[Path] = None,
         state_dir: Optional[Path] = None,
+        stack_files: bool = False,
     ):
+        """``source``: another program to copy instead of this project's (e.g. one of examples/), without its
+        generated SDKs and node_modules, and without its stack files unless ``stack_files`` (a developer's local
+        Pulumi.<stack>.yaml may name another tenant)."""
         self.root = root
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        if program is None:
+        if source is None:
             copy_project(root)
         else:
-            shutil.copytree(program, root, dirs_exist_ok=True)
+            ignored = ["sdks", "node_modules"] + ([] if stack_files else ["Pulumi.*.yaml"])
+            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ignored))
         self._forget_machine_settings()
         self.state_dir = state_dir or root / ".state" / "backend"
         self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)
@@ -209,6 +214,28 @@ class PulumiProject:
             del config[key]
         config.update({f"auth0-m2m:{key}": value for key, value in estate.items()})
         self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def consumer_project(root: Path, emulator: Emulator, example: str, stack: str = "dev") -> PulumiProject:
+    """examples/<example> (a program in another language) copied to ``root``, with the component package added as a
+    user adds it: `pulumi package add <checkout>/package` (plugin virtualenv, schema, SDK, package.json link)."""
+    # The YAML host caches a package's schema beside the package's directory, newer than the plugin: a schema
+    # left there by an older checkout would hide a changed model from these tests.
+    for cached in REPO.glob("schema-auth0-m2m*.json"):
+        cached.unlink()
+    project = PulumiProject(root, emulator, stack=stack, source=REPO / "examples" / example)
+    # The example names the package by its path relative to the checkout; the copy adds it from where it is.
+    program = project.root / "Pulumi.yaml"
+    program.write_text(program.read_text().replace("packages:\n  auth0-m2m: ../../package\n", ""))
+    assert "packages:" not in program.read_text()
+    added = subprocess.run(
+        ["pulumi", "package", "add", str(REPO / "package")],
+        cwd=project.root, env=project.env, capture_output=True, text=True, timeout=900,
+    )
+    project.log.append(f"$ pulumi package add\n{added.stdout}\n{added.stderr}")
+    assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
+    assert "Added package" in added.stdout + added.stderr
+    return project
 
 
 def application(estate: dict, name: str) -> dict:

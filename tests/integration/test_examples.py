@@ -32,9 +32,9 @@ def org_claim(response) -> str | None:
 def test_a_team_stack_uses_the_organizations_of_a_platform_stack(tmp_path, emulator):
     backend = tmp_path / "backend"
     platform = PulumiProject(tmp_path / "platform", emulator, stack="dev",
-                             program=EXAMPLES / "platform-and-team" / "platform", state_dir=backend)
+                             source=EXAMPLES / "platform-and-team" / "platform", state_dir=backend, stack_files=True)
     team = PulumiProject(tmp_path / "team", emulator, stack="dev",
-                         program=EXAMPLES / "platform-and-team" / "team", state_dir=backend)
+                         source=EXAMPLES / "platform-and-team" / "team", state_dir=backend, stack_files=True)
 
     platform.up()
     organizations = platform.outputs()["organization_ids"]
@@ -62,7 +62,7 @@ def test_a_team_stack_uses_the_organizations_of_a_platform_stack(tmp_path, emula
 
 
 def test_an_application_alone_beside_its_own_api(tmp_path, emulator):
-    project = PulumiProject(tmp_path / "invoices", emulator, stack="dev", program=EXAMPLES / "application-alone")
+    project = PulumiProject(tmp_path / "invoices", emulator, stack="dev", source=EXAMPLES / "application-alone")
     project.up()
     outputs = project.outputs(show_secrets=True)
     organization = outputs["organization_id"]
@@ -89,7 +89,7 @@ def test_two_colliding_estates_are_one_clear_error_with_the_real_cli(tmp_path, e
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: two-estates\nruntime:\n  name: python\n  options:\n    toolchain: pip\n")
     (program / "__main__.py").write_text(COLLIDING_PROGRAM)
-    project = PulumiProject(tmp_path / "project", emulator, stack="dev", program=program)
+    project = PulumiProject(tmp_path / "project", emulator, stack="dev", source=program)
     result = project.run("up", "--yes", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr

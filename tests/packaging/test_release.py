@@ -7,6 +7,8 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from auth0_m2m import __version__
 from auth0_m2m._version import __version__ as written
 
@@ -35,3 +37,15 @@ def test_a_release_tag_on_this_commit_names_this_version():
 def test_the_license_is_apache_2():
     assert "Apache License\n" in (REPO / "LICENSE").read_text()
     assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
+
+
+def _lock(key: str) -> str:
+    return re.search(rf"^{key}=(\S+)$", (REPO / "scripts" / "toolchain.lock").read_text(), re.MULTILINE).group(1)
+
+
+@pytest.mark.parametrize("requirements", ["package/requirements.txt", "examples/application-alone/requirements.txt"])
+def test_programs_pin_the_pulumi_auth0_of_the_toolchain(requirements):
+    """A program (the component package's plugin, an example) pins pulumi-auth0 exactly, to the plugin version the
+    toolchain builds: the SDK asks the engine for its own version's plugin, which nothing else would provide."""
+    pins = re.findall(r"^pulumi-auth0==(\S+)$", (REPO / requirements).read_text(), re.MULTILINE)
+    assert pins == [_lock("PULUMI_AUTH0_VERSION")]

@@ -284,11 +284,20 @@ def test_unprotected_clients_and_grants_in_a_prod_stack_are_reported(resource_ty
         (lambda: Analyzer(stack="staging", policy_config={PROTECT: {"productionStacks": ["staging"]}}), True),
         (lambda: Analyzer(stack="staging", config={"auth0-m2m:production": "true"}), True),
         (lambda: Analyzer(stack="staging", config={"auth0-m2m:production": "false"}), False),
+        # Not a boolean as the engine hands it over (YAML 1.2: yes is text; "True" quoted is text): the library
+        # refuses the stack; the pack holds any other program to production's rules (fail closed).
+        (lambda: Analyzer(stack="staging", config={"auth0-m2m:production": "yes"}), True),
+        (lambda: Analyzer(stack="staging", config={"auth0-m2m:production": "True"}), True),
+        (lambda: Analyzer(stack="staging", config={"auth0-m2m:production": "no"}), True),
     ],
+    ids=["name", "policy config", "productionStacks", "config true", "config false", "config yes", "config True text",
+         "config no"],
 )
 def test_what_makes_a_stack_production(analyzer, production):
     violations = analyzer().analyze(Resource(CLIENT, "exporter", {}, stack="staging"))
     assert names(violations) == ([PROTECT] if production else [])
+    if production and "not true or false" in violations[0].message:
+        assert "counts as production" in violations[0].message
 
 
 def test_other_resources_need_no_protection():

@@ -245,6 +245,32 @@ def test_language_host_runs_a_program_with_config_and_secrets(pulumi, toolchain_
     assert outputs == {"greeting": "hello world", "token": "s3cr3t"}
 
 
+
+def test_configuration_larger_than_one_environment_string_reaches_the_program(pulumi, toolchain_env, tmp_path):
+    """Linux refuses any single environment string over 128 KiB, and the SDK reads configuration from one
+    (PULUMI_CONFIG): a stack of about 450 applications is that large. The host hands it over through a pipe."""
+    project = tiny_project(
+        tmp_path / "project",
+        """
+        import pulumi
+        config = pulumi.Config()
+        pulumi.export("size", len(config.require_object("estate")))
+        pulumi.export("token", config.require_secret("token"))
+        """,
+    )
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    run([str(pulumi), "config", "set", "--secret", "token", "s3cr3t"], env, cwd=project)
+    stack_file = project / "Pulumi.dev.yaml"
+    estate = [{"name": f"app-{n:05d}", "grants": ["orders", "billing", "reporting"]} for n in range(3000)]
+    stack_file.write_text(stack_file.read_text() + "  toolchain-check:estate: " + json.dumps(estate) + "\n")
+    assert len(json.dumps(estate)) > 128 * 1024
+    run([str(pulumi), "up", "--yes", "--non-interactive", "--skip-preview"], env, cwd=project, timeout=300)
+    outputs = json.loads(
+        run([str(pulumi), "stack", "output", "--json", "--show-secrets"], env, cwd=project).stdout
+    )
+    assert outputs == {"size": 3000, "token": "s3cr3t"}
+
 def test_preview_of_an_auth0_client_reaches_the_provider(pulumi, toolchain_env, tmp_path):
     """Preview makes no HTTP calls, so an unreachable tenant still previews (the same as the official build)."""
     project = tiny_project(
@@ -265,3 +291,51 @@ def test_preview_of_an_auth0_client_reaches_the_provider(pulumi, toolchain_env, 
     # The mapping's defaults: auto-naming and the description pulumi-auth0 sets.
     assert re.search(r'name\s+: "m2m-[0-9a-f]{7}"', out), out
     assert 'description: "Managed by Pulumi"' in out, out
+
+
+def test_yaml_language_host_runs_a_program_with_config_and_secrets(pulumi, toolchain_env, tmp_path):
+    """The YAML host beside pulumi (built at the pinned pulumi-yaml version, or an installation's own)."""
+    bindir = pulumi.resolve().parent
+    assert (bindir / "pulumi-language-yaml").is_file(), bindir
+    project = tmp_path / "yaml-project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: yaml-toolchain-test
+            runtime: yaml
+            config:
+              name: {type: string}
+              token: {type: string, secret: true}
+            outputs:
+              greeting: hello ${name}
+              token: ${token}
+            """
+        )
+    )
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    run([str(pulumi), "config", "set", "name", "world"], env, cwd=project)
+    run([str(pulumi), "config", "set", "--secret", "token", "s3cr3t"], env, cwd=project)
+    run([str(pulumi), "up", "--yes", "--non-interactive", "--skip-preview"], env, cwd=project, timeout=300)
+    shown = json.loads(run([str(pulumi), "stack", "output", "--json"], env, cwd=project).stdout)
+    assert shown == {"greeting": "hello world", "token": "[secret]"}
+
+
+def test_nodejs_language_host_sits_beside_pulumi(pulumi, toolchain_env):
+    """The project's Node.js host (scripts/toolchain/nodehost), or an installation's own; examples/typescript runs
+    on it in tests/integration/test_typescript_consumer.py."""
+    host = pulumi.resolve().parent / "pulumi-language-nodejs"
+    assert host.is_file() and os.access(host, os.X_OK), host
+    if built_here(pulumi, toolchain_env):
+        assert run([str(host), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_VERSION"]
+
+def test_pulumi_about_names_the_programs_python(pulumi, toolchain_env, tmp_path):
+    """`About`, which the CLI asks before every preview and update, reports the interpreter that runs the program."""
+    project = tiny_project(tmp_path / "project", "import pulumi\n")
+    env = project_env(toolchain_env, tmp_path)
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    runtime = json.loads(run([str(pulumi), "about", "--json"], env, cwd=project).stdout)["runtime"]
+    assert runtime["language"] == "python"
+    reported = run([runtime["executable"], "--version"], env).stdout.split()[-1]
+    assert runtime["version"] == reported

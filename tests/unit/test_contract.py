@@ -19,6 +19,9 @@ from auth0_m2m_policy import shared  # noqa: E402
     [
         (shared.M2M_APPLICATION, contract.M2M_APPLICATION_TYPE),
         (shared.NAMESPACE, contract.NAMESPACE),
+        (shared.PRODUCTION_KEY, contract.PRODUCTION_KEY),
+        (shared.SECRET_KEY_PATTERN, contract.SECRET_KEY_PATTERN),
+        (shared.NOT_CREDENTIALS, contract.NOT_CREDENTIALS),
         (shared.MIN_JUSTIFICATION, contract.MIN_JUSTIFICATION_LENGTH),
         (shared.RECORDED_APPLICATION_KEYS, tuple(contract.RecordedApplication.__annotations__)),
         (shared.RECORDED_GRANT_KEYS, tuple(contract.RecordedGrant.__annotations__)),
@@ -29,8 +32,9 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
         (frozenset(shared.PROTECTED), contract.PROTECTED_TYPES),
     ],
-    ids=["component type", "namespace", "justification length", "recorded inputs", "recorded grant", "client",
-         "grant", "organization grant", "organization", "credentials", "protected types"],
+    ids=["component type", "namespace", "production key", "secret key names", "not credentials",
+         "justification length", "recorded inputs", "recorded grant", "client", "grant", "organization grant",
+         "organization", "credentials", "protected types"],
 )
 def test_policy_pack_copies_equal_the_library(policy_value, library_value):
     assert policy_value == library_value
@@ -84,3 +88,19 @@ def test_the_policy_pack_reads_what_the_component_records(justification, violati
     recorded = Resource(contract.M2M_APPLICATION_TYPE, "support", dict(_recorded(justification)))
     found = [v for v in Analyzer().analyze(recorded) if v.policy == "any-organization-requires-justification"]
     assert len(found) == violations, found
+
+
+BOOLEAN_TEXTS = ["true", "false", "True", "TRUE", "yes", "on", "1", "0", "", " true", "true ", "null", None, "ja"]
+
+
+@pytest.mark.parametrize("text", BOOLEAN_TEXTS)
+def test_the_policy_pack_reads_booleans_like_the_library(text):
+    """Same answer, or the same refusal, for every engine text (the pack's copy of contract.config_boolean)."""
+
+    def outcome(read):
+        try:
+            return read(text)
+        except ValueError:
+            return "refused"
+
+    assert outcome(shared.config_boolean) == outcome(contract.config_boolean)

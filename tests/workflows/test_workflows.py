@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,7 @@ def scratch(tmp_path):
     (repo / "components").mkdir()
     (repo / "scripts").mkdir()
     shutil.copy(REPO / "scripts" / "toolchain.lock", repo / "scripts" / "toolchain.lock")
+    shutil.copy(REPO / "Pulumi.yaml", repo / "Pulumi.yaml")
     for stack, production in (("local", False), ("dev", False), ("staging", False), ("prod", True), ("eu", True)):
         (repo / "stacks" / f"Pulumi.{stack}.yaml").write_text(
             f"config:\n  auth0-m2m:environment: {stack}\n  auth0-m2m:production: {str(production).lower()}\n")
@@ -165,8 +167,10 @@ def commit(repo: Path) -> str:
 def detect(repo: Path, base: str, head: str) -> dict:
     output = repo.parent / "github_output"
     output.write_text("")
+    # The workflow installs the project first; here it is the test's own environment.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     result = subprocess.run(["bash", "-e", "-c", detection_script()], cwd=repo, capture_output=True, text=True,
-                            env={**os.environ, "BASE": base, "HEAD": head, "EXCLUDED_STACKS": "local",
+                            env={**os.environ, "PATH": path, "BASE": base, "HEAD": head, "EXCLUDED_STACKS": "local",
                                  "GITHUB_OUTPUT": str(output)}, timeout=60)
     assert result.returncode == 0, result.stderr
     values = dict(line.split("=", 1) for line in output.read_text().splitlines())
@@ -206,3 +210,27 @@ def test_detection_of_nothing(scratch):
     head = commit(scratch)
     found = detect(scratch, base, head)
     assert found["stacks"] == [] and found["any"] == "false" and found["any-production"] == "false"
+
+
+@pytest.mark.parametrize(
+    "line, production",
+    [
+        ("auth0-m2m:production: true", True),
+        ("auth0-m2m:production: True", True),  # a YAML 1.2 boolean: what Pulumi reads as true
+        ('auth0-m2m:production: "true"', True),  # what `pulumi config set auth0-m2m:production true` writes
+        ("auth0-m2m:production:    true   # production!", True),
+        ("auth0-m2m:production: false", False),
+        ("auth0-m2m:production: yes", True),  # not a boolean for Pulumi: the stack is refused; fail closed
+        ("auth0-m2m:production: false\n  auth0-m2m:production: true", True),  # duplicate key: unreadable
+        ("production: true", True),  # no namespace: Pulumi adds the project's (auth0-m2m)
+    ],
+    ids=["true", "True", "quoted true", "comment", "false", "yes", "duplicate key", "bare key"],
+)
+def test_detection_reads_production_as_pulumi_does(scratch, line, production):
+    """The old regex missed `True`, quoted values, comments and bare keys; the loader reads them all as Pulumi."""
+    base = git(scratch, "rev-parse", "HEAD")
+    (scratch / "stacks" / "Pulumi.staging.yaml").write_text(f"config:\n  auth0-m2m:environment: staging2\n  {line}\n")
+    head = commit(scratch)
+    found = detect(scratch, base, head)
+    assert found["stacks"] == [("staging", production, True)]
+    assert found["any-production"] == ("true" if production else "false")

@@ -10,9 +10,16 @@ from .config import (
     OrganizationUsage,
     StackConfig,
 )
-from .errors import Problem, StackConfigError
-from .loading import load_stack_file, parse_stack_text, read_stack_file
-from .validation import validate, validate_application
+from .errors import Problem, StackConfigError, UnreadableStackFile
+from .loading import (
+    Limits,
+    StackFile,
+    load_stack_file,
+    parse_stack_text,
+    read_stack_file,
+    validate_engine_config,
+)
+from .validation import parse_application, validate, validate_application
 
 __all__ = [
     "ApiConfig",
@@ -21,18 +28,23 @@ __all__ = [
     "Decision",
     "Expectation",
     "GrantConfig",
+    "Limits",
     "OrganizationConfig",
     "OrganizationUsage",
     "Problem",
     "StackConfig",
     "StackConfigError",
+    "StackFile",
+    "UnreadableStackFile",
     "accepts_organizations",
     "decide",
     "default_organization_applies",
     "expected_access",
     "load_stack_file",
+    "parse_application",
     "parse_stack_text",
     "read_stack_file",
     "validate",
     "validate_application",
+    "validate_engine_config",
 ]

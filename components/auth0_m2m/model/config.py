@@ -13,9 +13,10 @@ import re
 from enum import Enum
 from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from ..contract import MAX_JUSTIFICATION_LENGTH, MIN_JUSTIFICATION_LENGTH
+from .errors import quote
 
 # Auth0 organization names: 1-50 chars of lowercase letters, digits, "_" and "-" (may start with a digit).
 ORGANIZATION_NAME_PATTERN = r"^[a-z0-9_-]{1,50}$"
@@ -63,6 +64,8 @@ class AuthenticationMethod(str, Enum):
 
 class _Model(BaseModel):
     # Unknown keys are typos until proven otherwise: reject them instead of silently ignoring them.
+    # Booleans are StrictBool: only true and false. Pulumi reads stack files as YAML 1.2, where yes, on and 1
+    # are not booleans, so accepting them (as pydantic would) would read the file differently from Pulumi.
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
@@ -73,7 +76,7 @@ class OrganizationConfig(_Model):
         default=None,
         description="The organization's Auth0 id (org_...). When set, no lookup is made. Not allowed with manage: true.",
     )
-    manage: bool = Field(
+    manage: StrictBool = Field(
         default=False,
         description="Create and own the organization in this stack. Otherwise it must already exist in the tenant "
         "and is referenced by id, or looked up by name once per run.",
@@ -90,7 +93,7 @@ class ApiConfig(_Model):
     identifier: Annotated[str, StringConstraints(pattern=r"^[^\s]{1,600}$")] = Field(
         description="The API identifier: the `audience` of token requests. Immutable in Auth0.",
     )
-    manage: bool = Field(
+    manage: StrictBool = Field(
         default=False,
         description="Create and own the API (resource server and its scopes) in this stack.",
     )
@@ -113,7 +116,7 @@ class ApiConfig(_Model):
     def _scope_values_are_valid(cls, scopes: dict[str, str]) -> dict[str, str]:
         for value in scopes:
             if not _SCOPE_RE.match(value):
-                raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+                raise ValueError(f"scope {quote(value)} is not a valid scope value (1-280 characters, no whitespace)")
         return dict(sorted(scopes.items()))
 
 
@@ -132,7 +135,7 @@ class GrantConfig(_Model):
         description="deny (None): tokens must not name an organization; allow (Optional): with or without; "
         "require (Required): tokens always carry an organization (the default organization when none is named).",
     )
-    allow_any_organization: bool = Field(
+    allow_any_organization: StrictBool = Field(
         default=False,
         description="Let the grant be used with any organization of the tenant, without explicit authorization. "
         "Auth0 reserves this for trusted first-party applications.",
@@ -155,7 +158,7 @@ class GrantConfig(_Model):
         if isinstance(scopes, (list, tuple)):
             for value in scopes:
                 if not isinstance(value, str) or not _SCOPE_RE.match(value):
-                    raise ValueError(f"scope {value!r} is not a valid scope value (1-280 characters, no whitespace)")
+                    raise ValueError(f"scope {quote(value)} is not a valid scope value (1-280 characters, no whitespace)")
             return tuple(sorted(set(scopes)))
         return scopes
 
@@ -212,12 +215,12 @@ class StackConfig(_Model):
     environment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
         description="Environment name (local, dev, staging, prod); names the Estate component and shows in reports.",
     )
-    production: bool = Field(
+    production: StrictBool = Field(
         default=False,
         description="A production stack: any-organization access needs a justification, and clients and grants "
         "are protected from deletion.",
     )
-    protect: Optional[bool] = Field(
+    protect: Optional[StrictBool] = Field(
         default=None,
         description="Protect clients and grants from deletion (defaults to the value of production).",
     )

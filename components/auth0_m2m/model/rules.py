@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from ..contract import MAX_GRANTS_PER_ORGANIZATION, MIN_JUSTIFICATION_LENGTH
 from .access import accepts_organizations, decide, default_organization_applies
 from .config import ApplicationConfig, GrantConfig, StackConfig
-from .errors import Problem
+from .errors import Problem, quote
 
 
 Rule = Callable[[StackConfig], Iterator[Problem]]
@@ -35,6 +35,13 @@ def _grants(cfg: StackConfig) -> Iterator[tuple[ApplicationConfig, GrantConfig]]
     for app in cfg.applications:
         for grant in app.grants:
             yield app, grant
+
+
+def _names(declared) -> str:
+    """The declared names a message lists: all of them, or the first ten and how many more."""
+    names = sorted(declared)
+    shown = ", ".join(names[:10]) or "none"
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
@@ -58,7 +65,7 @@ def auth0_application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
             yield Problem(
                 field="display_name",
                 application=app.name,
-                message=f"Auth0 name {app.auth0_name!r} is already used by application {other!r}",
+                message=f"Auth0 name {quote(app.auth0_name)} is already used by application {other!r}",
             )
 
 
@@ -70,7 +77,7 @@ def api_identifiers_are_unique(cfg: StackConfig) -> Iterator[Problem]:
         if other != key:
             yield Problem(
                 field="identifier",
-                message=f"API {key!r} has identifier {api.identifier!r}, which API {other!r} already has",
+                message=f"API {key!r} has identifier {quote(api.identifier)}, which API {other!r} already has",
                 api=key,
                 audience=api.identifier,
             )
@@ -113,10 +120,40 @@ def display_name_only_for_managed_organizations(cfg: StackConfig) -> Iterator[Pr
             )
 
 
+def api_settings_only_for_managed_apis(cfg: StackConfig) -> Iterator[Problem]:
+    """A name or token lifetime on an API this stack does not own would be silently ignored."""
+    for key, api in cfg.apis.items():
+        if api.manage:
+            continue
+        for field in ("name", "token_lifetime"):
+            if field in api.model_fields_set:
+                yield Problem(
+                    field=field,
+                    api=key,
+                    audience=api.identifier,
+                    message=f"{field} only applies to APIs this stack manages (manage: true); this API is managed "
+                    f"elsewhere, so the value would be ignored: remove it",
+                )
+
+
+def justification_only_for_any_organization(cfg: StackConfig) -> Iterator[Problem]:
+    """A justification on a grant without any-organization access justifies nothing and would be ignored."""
+    for app, grant in _grants(cfg):
+        if grant.justification is not None and not grant.allow_any_organization:
+            yield _grant_problem(
+                cfg,
+                app,
+                grant,
+                "justification",
+                "a justification only applies with allow_any_organization: true; remove it (or grant any-"
+                "organization access, if that is what it justifies)",
+            )
+
+
 def api_references_exist(cfg: StackConfig) -> Iterator[Problem]:
     for app, grant in _grants(cfg):
         if grant.api not in cfg.apis:
-            known = ", ".join(sorted(cfg.apis)) or "none"
+            known = _names(cfg.apis)
             yield _grant_problem(
                 cfg, app, grant, "api", f"unknown API {grant.api!r}; APIs declared in this stack: {known}"
             )
@@ -139,7 +176,7 @@ def one_grant_per_api(cfg: StackConfig) -> Iterator[Problem]:
 
 
 def organization_references_exist(cfg: StackConfig) -> Iterator[Problem]:
-    known = ", ".join(sorted(cfg.organizations)) or "none"
+    known = _names(cfg.organizations)
     for app in cfg.applications:
         if app.default_organization is not None and app.default_organization not in cfg.organizations:
             yield Problem(
@@ -173,7 +210,7 @@ def scopes_are_defined_by_the_api(cfg: StackConfig) -> Iterator[Problem]:
                 app,
                 grant,
                 "scopes",
-                f"scopes {unknown} are not defined by API {grant.api!r}; it defines {sorted(api.scopes)}",
+                f"scopes {quote(unknown)} are not defined by API {grant.api!r}; it defines {quote(sorted(api.scopes))}",
             )
 
 
@@ -278,6 +315,8 @@ RULES: tuple[Rule, ...] = (
     organization_ids_are_unique,
     organization_source_is_unambiguous,
     display_name_only_for_managed_organizations,
+    api_settings_only_for_managed_apis,
+    justification_only_for_any_organization,
     api_references_exist,
     one_grant_per_api,
     organization_references_exist,

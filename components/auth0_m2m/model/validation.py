@@ -9,13 +9,14 @@ registered before it returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping, Optional, Union
 
 from pydantic import ValidationError
 
 from . import rules
 from .config import PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
-from .errors import Problem, StackConfigError
+from .errors import Problem, StackConfigError, quote
 
 
 def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> StackConfig:
@@ -30,6 +31,21 @@ def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> Stac
     if problems:
         raise StackConfigError(source, problems)
     return config
+
+
+def parse_application(raw: Mapping[str, Any], source: str) -> ApplicationConfig:
+    """One application given as raw values (e.g. a component package's inputs), parsed with the messages a stack
+    file's application gets. The rules run afterwards, in :func:`validate_application`."""
+    try:
+        return ApplicationConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        # Located as the first application of a stack, so that messages name it like a stack file's.
+        scope = {"applications": [dict(raw)]}
+        problems = [
+            _problem_from_pydantic({**error, "loc": ("applications", 0, *error["loc"])}, scope)
+            for error in exc.errors()
+        ]
+        raise StackConfigError(source, problems) from None
 
 
 def validate_application(
@@ -62,6 +78,13 @@ def validate_application(
     return validate(scope, source)
 
 
+def problem_at(path: tuple, message: str, raw: Mapping[str, Any], line: Optional[int] = None) -> Problem:
+    """A problem with the value at ``path`` in a stack's raw values, named as every other problem is
+    (application, API, organization, field)."""
+    problem = _problem_from_pydantic({"loc": path, "type": "value_error", "msg": message}, raw)
+    return replace(problem, line=line) if line is not None else problem
+
+
 def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> Problem:
     """Turn a pydantic error location into the names a person knows: application, API, organization."""
     loc = list(error["loc"])
@@ -90,7 +113,8 @@ def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> 
         field_path = [str(section)]
     field_path += [str(part) for part in rest if not isinstance(part, int) and part != "[key]"]
     field = ".".join(field_path) or ("grants" if "api" in context and "application" in context else "(entry)")
-    return Problem(field=field, message=_message(error), **context)
+    path = tuple(part for part in loc if part != "[key]")
+    return Problem(field=field, message=_message(error), path=path, **context)
 
 
 def _item(container: Any, index: int) -> Any:
@@ -109,20 +133,62 @@ def _message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        return f"unknown field {error['loc'][-1]!r} (misspelled, or not supported here)"
+        return f"unknown field {quote(error['loc'][-1])} (misspelled, or not supported here)"
     if kind == "missing":
         return "required field is missing"
     if kind == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
-        return f"{value!r} is not {PATTERN_HELP.get(pattern, f'a value matching {pattern}')}"
+        return f"{quote(value)} is not {PATTERN_HELP.get(pattern, f'a value matching {pattern}')}"
     if kind == "enum":
         expected = (error.get("ctx") or {}).get("expected", "")
-        return f"{value!r} is not one of {expected}"
+        return f"{quote(value)} is not one of {expected}"
     if kind == "too_long":
         ctx = error.get("ctx") or {}
         actual = len(value) if isinstance(value, (dict, list, tuple, str)) else ctx.get("actual_length")
+        if isinstance(value, str):
+            return f"{quote(value)} is longer than {ctx.get('max_length')} characters ({actual})"
         return f"at most {ctx.get('max_length')} entries are allowed (Auth0's limit), found {actual}"
+    if kind == "bool_type":
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return f"{quote(value)} is a string, not a boolean: write {value.lower()} without quotes"
+        hint = (" (Pulumi reads stack files as YAML 1.2, where yes, no, on, off, y and n are strings)"
+                if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS else "")
+        return f"{quote(value)} is not a boolean: write true or false{hint}"
+    expected = _EXPECTED_TYPES.get(kind)
+    if expected is not None:
+        return f"{quote(value)} is {_yaml_type(value)}, not {expected}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message
+
+
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+_EXPECTED_TYPES = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+
+
+def _yaml_type(value: Any) -> str:
+    """What a value from a stack file is, in YAML's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"

@@ -15,26 +15,41 @@ from ..model.validation import validate_application
 from . import claims, naming
 
 
+def _described(description: str, **kwargs):
+    """A dataclass field whose description the component package's schema shows (see package_schema)."""
+    return field(metadata={"description": description}, **kwargs)
+
+
 @dataclass(frozen=True)
 class M2MApplicationArgs:
     """What one M2MApplication needs: its configuration, and how the names it uses resolve."""
 
-    application: ApplicationConfig
-    """The application, its grants and its default organization (the same model a stack file uses)."""
-    audiences: Mapping[str, str]
-    """API key -> API identifier (audience) for every API the grants name."""
-    organization_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Organization name -> Auth0 organization id for every organization the application names."""
-    api_dependencies: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
-    """API key -> resources a grant must wait for (a managed API and its scopes)."""
-    production: bool = False
-    """Apply production rules (any-organization access needs a justification)."""
-    source: Optional[str] = None
-    """How error messages name where the configuration came from (defaults to the component's name)."""
-    name_scope: Optional[str] = None
-    """Prefix of every resource name of the application (``<scope>:<name>``), for a program that holds applications
-    of the same name for different estates. None (the default): the names every existing stack has. Part of each
-    URN: choose it when the application is first deployed, never change it (that would replace the client)."""
+    application: ApplicationConfig = _described(
+        "The application, its grants and its default organization (the same model a stack file uses)."
+    )
+    audiences: Mapping[str, str] = _described(
+        "API key -> API identifier (audience), for every API the grants name (the keys grants use in `api`)."
+    )
+    organization_ids: Mapping[str, pulumi.Input[str]] = _described(
+        "Organization name -> Auth0 organization id (org_...), for every organization the application names.",
+        default_factory=dict,
+    )
+    api_dependencies: Mapping[str, Sequence[pulumi.Resource]] = _described(
+        "API key -> resources a grant must wait for (a managed API and its scopes).", default_factory=dict
+    )
+    production: bool = _described(
+        "Apply production rules: allow_any_organization needs a justification.", default=False
+    )
+    source: Optional[str] = _described(
+        "How error messages name where the configuration came from (defaults to the component's name).",
+        default=None,
+    )
+    name_scope: Optional[str] = _described(
+        "Prefix of every resource name of the application (`<scope>:<name>`), for a program that holds applications"
+        " of the same name for different estates. Unset: the names every existing stack has. Part of each URN:"
+        " choose it when the application is first deployed, never change it (that would replace the client).",
+        default=None,
+    )
 
 
 class M2MApplication(pulumi.ComponentResource):
@@ -197,6 +212,8 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
                 "allow_any_organization": grant.allow_any_organization,
                 "organizations": list(grant.organizations),
                 "justification": grant.justification,
+                "api": grant.api,
+                "scopes": list(grant.scopes),
             }
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])

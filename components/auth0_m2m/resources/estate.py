@@ -12,11 +12,13 @@ import pulumi
 import pulumi_auth0 as auth0
 
 from ..contract import (
+    ESTATE_RECORDED_ORGANIZATION_IDS,
     ESTATE_TYPE,
     M2M_APPLICATION_TYPE,
     ORGANIZATION_TYPE,
     RESOURCE_SERVER_SCOPES_TYPE,
     RESOURCE_SERVER_TYPE,
+    RecordedEstate,
 )
 from ..model.config import StackConfig
 from ..model.validation import validate
@@ -59,12 +61,13 @@ class Estate(pulumi.ComponentResource):
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
             )
-        super().__init__(
-            self.TYPE,
-            name,
-            {"environment": config.environment, "production": config.production, "protected": config.protected},
-            opts,
-        )
+        recorded: RecordedEstate = {
+            "environment": config.environment,
+            "production": config.production,
+            "protected": config.protected,
+            "apis": {key: api.identifier for key, api in sorted(config.apis.items())},
+        }
+        super().__init__(self.TYPE, name, recorded, opts)
         used_organizations = {
             org for app in config.applications for grant in app.grants for org in grant.organizations
         } | {app.default_organization for app in config.applications if app.default_organization}
@@ -92,7 +95,7 @@ class Estate(pulumi.ComponentResource):
             )
         self.register_outputs(
             {
-                "organization_ids": self.organization_ids,
+                ESTATE_RECORDED_ORGANIZATION_IDS: self.organization_ids,
                 "client_ids": {name: app.client_id for name, app in self.applications.items()},
             }
         )

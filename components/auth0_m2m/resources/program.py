@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -10,70 +9,69 @@ import pulumi
 from .. import contract
 from ..model.config import StackConfig
 from ..model.errors import StackConfigError
-from ..model.validation import validate
+from ..model.loading import validate_engine_config
 from .estate import Estate
 
 
 def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
     """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
 
-    Raises ``pulumi.RunError`` (Pulumi prints the message without a traceback) so that the engine
-    reports the failure before any resource has been registered.
+    The engine hands the program every config key as text (objects and lists as JSON); this reads them
+    with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
+    program and a review of the same file accept and refuse the same things. Raises ``pulumi.RunError``
+    (Pulumi prints the message without a traceback) before any resource has been registered.
     """
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
+    config, secret_keys = read_pulumi_config()
     try:
-        return validate(read_pulumi_config(namespace), source)
+        return validate_engine_config(config, secret_keys, source, namespace)
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
 
-def read_pulumi_config(namespace: str = contract.NAMESPACE) -> dict[str, Any]:
-    """The raw values of ``namespace`` as the Pulumi engine passed them to this program.
+def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every config key as the Pulumi engine passed it to this program (text), and which ones are secrets.
 
     ``pulumi.Config`` can only fetch keys it is asked for; reading the whole map is what lets a typo
-    such as ``auth0-m2m:aplications`` fail validation instead of being ignored.
+    such as ``auth0-m2m:aplications`` (or a namespace such as ``auth0_m2m:``) fail validation instead of
+    being ignored.
     """
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{namespace}:"
-    # The engine hands structured values over as JSON text and scalars as plain text.
-    return {key[len(prefix) :]: _decode(value) for key, value in values.items() if key.startswith(prefix)}
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys.update(key for key in values if runtime_config.is_config_secret(key))
+    return {key: value if isinstance(value, str) or value is None else str(value) for key, value in values.items()}, frozenset(secret_keys)
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def export_estate(estate: Estate, config: StackConfig) -> None:
-    """Stack outputs: what operators and the access check need. Client secrets only as Pulumi secrets."""
-    pulumi.export(contract.OUTPUT_ENVIRONMENT, config.environment)
-    pulumi.export(contract.OUTPUT_ORGANIZATION_IDS, estate.organization_ids)
-    pulumi.export(
-        contract.OUTPUT_APPLICATIONS,
-        {
+def estate_outputs(estate: Estate, config: StackConfig) -> dict[str, Any]:
+    """What operators and the access check need from an estate, by the contract's output keys (the Python
+    program's stack outputs, and the component package's Estate outputs). Client secrets only as a Pulumi secret."""
+    return {
+        contract.OUTPUT_ENVIRONMENT: config.environment,
+        contract.OUTPUT_ORGANIZATION_IDS: estate.organization_ids,
+        contract.OUTPUT_APPLICATIONS: {
             name: {
-                "client_id": app.client_id,
-                "grant_ids": app.grant_ids,
-                "authorized_organizations": app.authorized_organizations,
+                contract.COMPONENT_CLIENT_ID: app.client_id,
+                contract.COMPONENT_GRANT_IDS: app.grant_ids,
+                contract.COMPONENT_AUTHORIZED_ORGANIZATIONS: app.authorized_organizations,
                 "default_organization": config.application(name).default_organization,
             }
             for name, app in estate.applications.items()
         },
-    )
-    pulumi.export(
-        contract.OUTPUT_CLIENT_SECRETS,
-        pulumi.Output.secret({name: app.client_secret for name, app in estate.applications.items()}),
-    )
-    justifications = {
-        f"{app.name}/{config.apis[grant.api].identifier}": grant.justification
-        for app in config.applications
-        for grant in app.grants
-        if grant.allow_any_organization
+        contract.OUTPUT_CLIENT_SECRETS: pulumi.Output.secret(
+            {name: app.client_secret for name, app in estate.applications.items()}
+        ),
+        contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS: {
+            f"{app.name}/{config.apis[grant.api].identifier}": grant.justification
+            for app in config.applications
+            for grant in app.grants
+            if grant.allow_any_organization
+        },
     }
-    pulumi.export(contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS, justifications)
+
+
+def export_estate(estate: Estate, config: StackConfig) -> None:
+    """Stack outputs: :func:`estate_outputs`, exported."""
+    for key, value in estate_outputs(estate, config).items():
+        pulumi.export(key, value)

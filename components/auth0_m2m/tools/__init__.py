@@ -26,5 +26,5 @@ def main() -> None:
             "library with its tools extra: pip install 'auth0-m2m[tools]'",
             file=sys.stderr,
         )
-        sys.exit(1)
+        sys.exit(3)  # Exit.EXTERNAL (tools/output.py, which needs the extra itself): a dependency is missing
     cli()

@@ -21,6 +21,7 @@ from rich.table import Table
 from .. import contract
 from ..model.access import Expectation, expected_access, outcome
 from ..model.config import StackConfig
+from .output import CommandError, Exit
 from .pulumi_cli import pulumi_read
 
 
@@ -30,8 +31,8 @@ class Observation:
     org_id: Optional[str]
     detail: str
     verified: bool = True
-    """False when the tenant issued a token that does not verify (signature, issuer, audience, subject): a
-    difference whatever the expectation, never a crash of the check."""
+    """False when the tenant issued something that is not a valid token for the request (signature, issuer,
+    audience, subject): a difference whatever the expectation, never a crash of the check."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,10 @@ class CheckRow:
     def matches(self) -> bool:
         if self.observation is None:
             return True
+        if not self.observation.verified:
+            return False
         return (
-            self.observation.verified
-            and self.observation.allowed == self.expectation.allowed
+            self.observation.allowed == self.expectation.allowed
             and self.observation.org_id == (self.expected_org_id if self.expectation.allowed else None)
         )
 
@@ -59,12 +61,19 @@ class StackOutputs:
     organization_ids: Mapping[str, str]
 
     @classmethod
-    def from_json(cls, outputs: Mapping[str, Any]) -> "StackOutputs":
-        return cls(
-            client_ids={name: app["client_id"] for name, app in outputs.get(contract.OUTPUT_APPLICATIONS, {}).items()},
-            client_secrets=dict(outputs.get(contract.OUTPUT_CLIENT_SECRETS, {})),
-            organization_ids=dict(outputs.get(contract.OUTPUT_ORGANIZATION_IDS, {})),
-        )
+    def from_json(cls, outputs: Any) -> "StackOutputs":
+        """The outputs the access check needs, from `pulumi stack output --json --show-secrets`."""
+        try:
+            applications = outputs.get(contract.OUTPUT_APPLICATIONS, {})
+            return cls(
+                client_ids={name: app["client_id"] for name, app in applications.items()},
+                client_secrets=dict(outputs.get(contract.OUTPUT_CLIENT_SECRETS, {})),
+                organization_ids=dict(outputs.get(contract.OUTPUT_ORGANIZATION_IDS, {})),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise CommandError("the stack outputs are not those of an auth0-m2m stack (expected `applications` with "
+                               "a client_id each, `client_secrets`, `organization_ids`): was `pulumi up` run?",
+                               Exit.USAGE, kind="usage") from None
 
     @classmethod
     def from_pulumi(cls, stack: str, cwd: Optional[str] = None) -> "StackOutputs":
@@ -94,13 +103,14 @@ class TokenClient:
         if response.status_code != 200:
             body = _json_or_text(response)
             detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else body
-            return Observation(False, None, f"{response.status_code} {detail}")
+            return Observation(False, None, f"{response.status_code} {str(detail)[:200]}")
         try:
             claims = self.verify(response.json()["access_token"], audience)
-        except (jwt.PyJWTError, KeyError, ValueError) as error:
-            return Observation(True, None, f"200 but the token does not verify: {error}", verified=False)
+        except (ValueError, KeyError, TypeError, jwt.PyJWTError) as error:
+            return Observation(True, None, f"200 but no valid token: {type(error).__name__}: {str(error)[:200]}",
+                               verified=False)
         if claims.get("sub") != f"{client_id}@clients" or claims.get("azp") != client_id:
-            return Observation(True, claims.get("org_id"), "200 but the token names another client", verified=False)
+            return Observation(True, claims.get("org_id"), "token names another client", verified=False)
         return Observation(True, claims.get("org_id"), "200 token verified")
 
     def verify(self, token: str, audience: str) -> dict:
@@ -120,15 +130,22 @@ def run_check(config: StackConfig, outputs: StackOutputs, tokens: TokenClient, w
     """Request every token the stack's access matrix names and compare each answer with the expectation."""
     expectations = list(expected_access(config))
 
+    undeployed = sorted({app.name for app in config.applications} - set(outputs.client_ids))
+    if undeployed:
+        raise CommandError(f"applications in the stack file but not in the stack's outputs: {', '.join(undeployed)}; "
+                           "run `pulumi up` first", Exit.FINDINGS, kind="findings")
+
     def check(expectation: Expectation) -> CheckRow:
         org = expectation.requested_organization
         expected_org = expectation.decision.organization
         expected_org_id = outputs.organization_ids.get(expected_org) if expected_org else None
         if org is not None and org not in outputs.organization_ids:
             return CheckRow(expectation, expected_org_id, None)
+        if expectation.application not in outputs.client_ids or expectation.application not in outputs.client_secrets:
+            return CheckRow(expectation, expected_org_id, None)  # not deployed (yet): nothing to ask with
         observation = tokens.request(
             outputs.client_ids[expectation.application],
-            outputs.client_secrets[expectation.application],
+            outputs.client_secrets.get(expectation.application, ""),
             expectation.audience,
             outputs.organization_ids[org] if org is not None else None,
         )
@@ -181,3 +198,26 @@ def render_matrix(rows: list[CheckRow], config: StackConfig, outputs: StackOutpu
                     rendered.append(f"[bold red]{observed} (expected {expected})[/]")
             table.add_row(app.name, api, *rendered)
     return table
+
+
+def rows_json(rows: list[CheckRow], outputs: StackOutputs) -> list[dict]:
+    """The check's rows for machines (``access-check --json``; schema ``AccessCheckRow``)."""
+    names_by_id = {org_id: name for name, org_id in outputs.organization_ids.items()}
+    result = []
+    for row in rows:
+        expectation, observation = row.expectation, row.observation
+        observed = None
+        if observation is not None:
+            observed = outcome(observation.allowed, names_by_id.get(observation.org_id, observation.org_id))
+        result.append({
+            "application": expectation.application,
+            "api": expectation.api,
+            "audience": expectation.audience,
+            "organization": expectation.requested_organization,
+            "expected": outcome(expectation.allowed, expectation.decision.organization),
+            "observed": observed,
+            "matches": row.matches,
+            "checked": observation is not None,
+            "detail": observation.detail if observation is not None else "organization id unknown: not checked",
+        })
+    return result

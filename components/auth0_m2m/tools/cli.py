@@ -1,160 +1,479 @@
-"""`auth0-m2m`: the project's command line (validate stack files, check real access after a deploy)."""
+"""`auth0-m2m`: the project's command line (validate and review stack files, check real access after a deploy).
+
+Thin: reading is :mod:`auth0_m2m.model.loading`, rendering is :mod:`.report` and :mod:`.diff`, exit codes,
+``--json`` and error printing are :mod:`.output` (shared by every command).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import ssl
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 from rich.console import Console
 
-from ..contract import STACK_CONFIG_DIR, stack_file_name
-from ..model.config import StackConfig
+from .. import __version__
+from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, NAMESPACE, PRODUCTION_KEY
 from ..model.errors import StackConfigError
-from ..model.loading import load_stack_file
-from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, run_check
-from .diff import render_stack_diff
+from ..model.loading import find_project, read_project, read_stack_file, stack_path
+from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
+from .diff import StackDiff, stack_diff
+from .from_state import Scope, scopes_from_state
 from .management import ManagementClient
+from .markdown import GITHUB_COMMENT_LIMIT, truncate
+from .output import CommandError, Exit, Group, finish, json_option, problem_errors
 from .pulumi_cli import PulumiError, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
-from .revisions import changed_stacks, git_show
+from .report import report_json
+from .revisions import PRODUCTION_STACK_NAMES, Repository, changed_stacks, touched_stacks
+from .schemas import RESULTS, envelope_model
 
 # Tables are wide (one column per organization): outside a terminal (CI logs, pipes) do not wrap at 80.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 
-@click.group()
+def project_dir_option(command):
+    return click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The Pulumi project (the directory of its Pulumi.yaml). Default: the nearest one at or above the "
+        "current directory (or above the stack files given).",
+    )(command)
+
+
+@click.group(cls=Group)
+@click.version_option(__version__, "--version", prog_name="auth0-m2m", message="%(prog)s %(version)s")
 def main() -> None:
-    """Auth0 machine-to-machine applications as Pulumi stacks."""
+    """Auth0 machine-to-machine applications as Pulumi stacks.
+
+    Exit codes: 0 done; 1 invalid configuration or access mismatch; 2 usage error or unreadable input;
+    3 the tenant, pulumi or git failed; 4 internal error.
+    """
 
 
-@main.command()
-@click.argument("stack_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate(stack_files: tuple[Path, ...]) -> None:
-    """Validate stack files (stacks/Pulumi.<stack>.yaml) with every rule; no Pulumi or tenant needed."""
-    failed = False
-    for path in stack_files:
+# --------------------------------------------------------------------------------------------------
+# Projects and stack files
+
+
+def _project(project_dir: Optional[Path], near: Optional[Path] = None, required: bool = True) -> Optional[Path]:
+    if project_dir is not None:
+        if not (project_dir / "Pulumi.yaml").is_file():
+            raise CommandError(f"{project_dir}: no Pulumi.yaml there (--project-dir names the project's directory)",
+                               Exit.USAGE, kind="usage")
+        return project_dir
+    found = find_project(near if near is not None else Path.cwd())
+    if found is None and required:
+        raise CommandError("no Pulumi.yaml in the current directory or above: pass --project-dir", Exit.USAGE,
+                           kind="usage")
+    return found
+
+
+def _source(path: Path, project: Optional[Path]) -> str:
+    if project is not None:
         try:
-            config = load_stack_file(path)
-        except StackConfigError as error:
-            failed = True
-            click.echo(str(error), err=True)
-            continue
-        click.echo(f"{path}: ok ({len(config.applications)} applications)")
-    sys.exit(1 if failed else 0)
+            return path.resolve().relative_to(project.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _stack_name(path: Path) -> Optional[str]:
+    match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
+    return match.group(1) if match else None
+
+
+def _targets(files: tuple[Path, ...], stacks: tuple[str, ...], project_dir: Optional[Path]) -> list[tuple[Path, Optional[Path]]]:
+    """(stack file, its project) for the files and stacks named; every stack file of the project if none."""
+    targets = []
+    for file in files:
+        targets.append((file, _project(project_dir, near=file.parent if file.parent.exists() else None, required=False)))
+    if stacks or not files:
+        project = _project(project_dir)
+        assert project is not None
+        if stacks:
+            targets += [(stack_path(project, stack), project) for stack in stacks]
+        else:
+            directory = project / (read_project(project)[1] or ".")
+            found = sorted(directory.glob("Pulumi.*.yaml"))
+            if not found:
+                raise CommandError(f"no stack files (Pulumi.<stack>.yaml) in {directory}", Exit.USAGE, kind="usage")
+            targets += [(path, project) for path in found]
+    return targets
+
+
+def _read(path: Path, project: Optional[Path]):
+    name = read_project(project)[0] if project is not None else None
+    return read_stack_file(path, name, _source(path, project))
+
+
+# --------------------------------------------------------------------------------------------------
+# validate
 
 
 @main.command()
-@click.argument("stack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("stack_files", nargs=-1, type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--stack", "stacks", multiple=True, help="A stack of the project, by name (repeatable).")
+@project_dir_option
+@json_option
+def validate(stack_files: tuple[Path, ...], stacks: tuple[str, ...], project_dir: Optional[Path], as_json: bool) -> None:
+    """Validate stack files with every rule, as Pulumi would read them; no Pulumi or tenant needed.
+
+    STACK_FILES default to every stack file of the project.
+    """
+    entries, errors, lines = [], [], []
+    code = Exit.OK
+    for path, project in _targets(stack_files, stacks, project_dir):
+        source = _source(path, project)
+        try:
+            config = _read(path, project).validate()
+        except StackConfigError as error:
+            code = max(code, Exit.USAGE if error.unreadable else Exit.FINDINGS)
+            found = problem_errors(error)
+            errors += found
+            entries.append({"file": source, "stack": _stack_name(path), "valid": False, "production": None,
+                            "applications": None, "grants": None, "errors": found})
+            lines.append((True, str(error)))
+            continue
+        grants = sum(len(app.grants) for app in config.applications)
+        entries.append({"file": source, "stack": _stack_name(path), "valid": True, "production": config.production,
+                        "applications": len(config.applications), "grants": grants, "errors": []})
+        lines.append((False, f"{source}: ok ({len(config.applications)} applications, {grants} grants"
+                             f"{', production' if config.production else ''})"))
+
+    def human() -> None:
+        for err, line in lines:
+            click.echo(line, err=err)
+
+    finish("validate", code, {"files": entries}, human, errors)
+
+
+# --------------------------------------------------------------------------------------------------
+# report
+
+
+@main.command()
+@click.argument("stack_file", required=False, type=click.Path(path_type=Path))
+@click.option("--stack", help="A stack of the project, by name (instead of STACK_FILE). A stack without auth0-m2m: "
+              "keys (a YAML or TypeScript program) is reported from its state.")
+@click.option("--from-state", is_flag=True, help="With --stack: report what the components recorded in the stack's "
+              "state instead of its stack file.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-def report(stack_file: Path, fmt: str, output: Optional[Path]) -> None:
-    """Access report of one stack file: application x API -> usage, organizations, scopes."""
-    config = _load_or_exit(stack_file)
-    stack = _stack_name(stack_file)
-    text = render_report_markdown(config, stack) if fmt == "markdown" else render_report_html(config, stack)
-    _write(text, output)
+@project_dir_option
+@json_option
+def report(stack_file: Optional[Path], stack: Optional[str], from_state: bool, fmt: str, output: Optional[Path],
+           project_dir: Optional[Path], as_json: bool) -> None:
+    """Access report of one stack file (or of a deployed stack's state): application x API -> usage,
+    organizations, scopes."""
+    if (stack_file is None) == (stack is None):
+        raise click.UsageError("name either a STACK_FILE or --stack")
+    if from_state and stack is None:
+        raise click.UsageError("--from-state needs --stack")
+    [(path, project)] = _targets((stack_file,) if stack_file else (), (stack,) if stack else (), project_dir)
+    render = render_report_markdown if fmt == "markdown" else render_report_html
+    if stack is not None and project is not None and (from_state or not _has_estate_keys(path, project)):
+        scopes = _scopes_from_state(stack, project)
+        result = {"scopes": [report_json(scope.config, f"{stack}: {scope.source}", scope.source) for scope in scopes]}
+        text = "\n".join(render(scope.config, f"{stack}: {scope.source}") for scope in scopes)
+    else:
+        config = _read(path, project).validate()
+        name = _stack_name(path) or path.name
+        result = report_json(config, name, _source(path, project))
+        text = render(config, name)
+    if output:  # written with --json too: --json only decides what goes to stdout
+        _write(text, output)
+    finish("report", Exit.OK, result, lambda: None if output else _write(text, None))
+
+
+# --------------------------------------------------------------------------------------------------
+# diff
 
 
 @main.command()
 @click.option("--base", "base_rev", required=True, help="Git revision of the base (e.g. origin/main).")
 @click.option("--head", "head_rev", help="Git revision of the head (default: the working tree).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the Markdown here instead of stdout.")
+@click.option("--max-chars", type=click.IntRange(min=1000), help=f"Cut the Markdown to at most this many characters "
+              f"with a note saying so (GitHub refuses comments over {GITHUB_COMMENT_LIMIT:,}).")
+@click.option("--full-output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the whole Markdown here.")
+@click.option("--truncation-note", default="", help="Where the full report is, for the note added when cut.")
 @click.argument("stacks", nargs=-1)
-def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], stacks: tuple[str, ...]) -> None:
+@project_dir_option
+@json_option
+def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_chars: Optional[int],
+         full_output: Optional[Path], truncation_note: str, stacks: tuple[str, ...], project_dir: Optional[Path],
+         as_json: bool) -> None:
     """Access diff between two revisions of the stack files, riskiest changes first (Markdown).
 
-    STACKS are stack names (default: every stack file that differs between the revisions).
+    STACKS are stack names (default: every stack whose file differs between the revisions). Exits 1 when a
+    head stack file does not validate, 2 when it cannot be read as a stack file (the Markdown says why).
     """
-    names = list(stacks) or changed_stacks(base_rev, head_rev)
-    sections = []
-    failed = False
-    for name in names:
-        path = stack_file_name(name)
-        section, invalid = render_stack_diff(name, path, git_show(base_rev, path), git_show(head_rev, path))
-        sections.append(section)
-        failed = failed or invalid
-    _write("\n".join(sections) or "No stack file changed.\n", output)
-    sys.exit(1 if failed else 0)
+    project = _project(project_dir)
+    assert project is not None
+    repository = Repository(project)
+    base = repository.commit(base_rev)
+    head = repository.commit(head_rev) if head_rev else None
+    name = read_project(project)[0]
+    diffs: list[StackDiff] = []
+    for stack in stacks or changed_stacks(repository, base, head):
+        path = repository.stack_file(stack)
+        try:
+            head_data = repository.read(head, path)
+        except StackConfigError as error:
+            diffs.append(StackDiff(stack, path, "invalid", None, None, error=error))
+            continue
+        try:
+            base_data = repository.read(base, path)
+        except StackConfigError:
+            base_data = b""
+        diffs.append(stack_diff(stack, path, base_data, head_data, name))
+    failed = [d for d in diffs if d.invalid]
+    code = max([Exit.OK] + [Exit.USAGE if d.error.unreadable else Exit.FINDINGS for d in failed])
+    markdown = "\n".join(d.markdown() for d in diffs) or "No stack file changed.\n"
+    if full_output:
+        _write(markdown, full_output)
+    truncated = False
+    if max_chars:
+        note = ("> [!NOTE]\n> This access diff was cut to stay within GitHub's comment size limit ("
+                f"{len(markdown):,} characters in full). {truncation_note or 'Run the auth0-m2m diff command above for the whole report.'}")
+        markdown, truncated = truncate(markdown, max_chars, note)
+    result = {"base": base, "head": head, "stacks": [d.as_dict() for d in diffs]}
+    errors = [e for d in failed for e in problem_errors(d.error)]
+
+    if output:  # written with --json too: --json only decides what goes to stdout
+        _write(markdown, output)
+
+    def human() -> None:
+        if not output:
+            _write(markdown, None)
+        for d in failed:
+            click.echo(str(d.error), err=True)
+        if truncated:
+            click.echo(f"auth0-m2m: the diff was cut to {max_chars:,} characters", err=True)
+
+    finish("diff", code, result, human, errors)
+
+
+# --------------------------------------------------------------------------------------------------
+# stacks (the workflows' selection)
+
+
+@main.command()
+@click.option("--base", "base_rev", help="Only stacks touched since this revision (empty, all zeros or unknown: every stack).")
+@click.option("--head", "head_rev", help="Git revision of the head (default: the working tree).")
+@click.option("--exclude", "excluded", multiple=True, help="Leave this stack out (repeatable).")
+@project_dir_option
+@json_option
+def stacks(base_rev: Optional[str], head_rev: Optional[str], excluded: tuple[str, ...], project_dir: Optional[Path],
+           as_json: bool) -> None:
+    """The project's stacks (or those a change touches) and whether each is production.
+
+    A stack is production when it is named prod or production, or its file says auth0-m2m:production: true
+    as Pulumi reads it. A file that cannot be read, or a production value that is not true or false, counts
+    as production (fail closed: the policy pack runs).
+    """
+    project = _project(project_dir)
+    assert project is not None
+    repository = Repository(project)
+    if base_rev is None:
+        names, reason = sorted(repository.stacks_at_head()), "every stack of the project"
+    else:
+        selection = touched_stacks(repository, base_rev, head_rev)
+        names, reason = selection.stacks, selection.reason
+    entries = [_stack_entry(project, repository, stack) for stack in names if stack not in set(excluded)]
+
+    def human() -> None:
+        click.echo(f"{reason}:")
+        for entry in entries:
+            click.echo(f"  {entry['stack']}: {'production' if entry['production'] else 'not production'} "
+                       f"({entry['why']}){'' if entry['exists'] else ', file removed'}")
+
+    finish("stacks", Exit.OK, {"reason": reason, "stacks": entries}, human)
+
+
+def _stack_entry(project: Path, repository: Repository, stack: str) -> dict:
+    relative = repository.stack_file(stack)
+    path = project / relative
+    entry = {"stack": stack, "suffix": re.sub(r"[^A-Z0-9]", "_", stack.upper()), "file": relative,
+             "exists": path.is_file()}
+    if stack in PRODUCTION_STACK_NAMES:
+        return {**entry, "production": True, "why": f"named {stack}"}
+    if not entry["exists"]:
+        return {**entry, "production": False, "why": "file removed"}
+    try:
+        flag = _read(path, project).boolean(PRODUCTION_KEY)
+    except StackConfigError as error:
+        return {**entry, "production": True, "why": f"unreadable, so counted as production: {error.problems[0].message[:200]}"}
+    except ValueError:
+        return {**entry, "production": True, "why": f"{PRODUCTION_KEY} is not true or false, so counted as production"}
+    return {**entry, "production": bool(flag), "why": f"{PRODUCTION_KEY}: {'true' if flag else 'false' if flag is False else 'unset'}"}
+
+
+# --------------------------------------------------------------------------------------------------
+# access-check and recover
 
 
 @main.command("access-check")
 @click.option("--stack", "stack", required=True, help="Pulumi stack whose config and outputs are checked.")
-@click.option("--project-dir", default=".", type=click.Path(file_okay=False, path_type=Path), show_default=True)
+@project_dir_option
 @click.option("--domain", help="Tenant domain (default: the stack's auth0:domain).")
-@click.option("--ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle (default: SSL_CERT_FILE, else the system's).")
-@click.option("--outputs", "outputs_file", type=click.File("r"), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
-def access_check(stack: str, project_dir: Path, domain: Optional[str], ca_cert: Optional[str], outputs_file) -> None:
+@click.option("--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="CA bundle (default: SSL_CERT_FILE, else the system's).")
+@click.option("--outputs", "outputs_file", type=click.Path(dir_okay=False, path_type=Path), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
+@click.option("--from-state", is_flag=True, help="Check what the components recorded in the stack's state (the default "
+              "when the project has no stack file with auth0-m2m: keys, e.g. a YAML or TypeScript program).")
+@json_option
+def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str], ca_cert: Optional[Path],
+                 outputs_file: Optional[Path], from_state: bool, as_json: bool) -> None:
     """Request a real token for every application x API x organization and compare with the stack config."""
-    config = load_stack_file(project_dir / STACK_CONFIG_DIR / f"Pulumi.{stack}.yaml")
-    outputs = StackOutputs.from_json(json.load(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project_dir))
-    domain = domain or _pulumi_config(stack, "auth0:domain", project_dir)
-    verify = ca_cert or os.environ.get("SSL_CERT_FILE") or True
-    tokens = TokenClient(domain, verify=verify)
+    project = _project(project_dir)
+    assert project is not None
+    path = stack_path(project, stack)
+    if from_state or not _has_estate_keys(path, project):
+        scopes = _scopes_from_state(stack, project)
+        expected_from = "the components' recorded configuration"
+    else:
+        config = _read(path, project).validate()
+        outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
+        scopes = [Scope(source="", config=config, outputs=outputs)]
+        expected_from = "the stack config"
+    domain = domain or _pulumi_config(stack, "auth0:domain", project)
+    tokens = TokenClient(domain, verify=tls_verification(ca_cert))
+    checks = []
     try:
-        rows = run_check(config, outputs, tokens)
+        for scope in scopes:
+            checks.append((scope, run_check(scope.config, scope.outputs, tokens)))
     finally:
         tokens.close()
-    wrong = mismatches(rows)
+    wrong = sum(len(mismatches(rows)) for _, rows in checks)
+    checked = sum(r.observation is not None for _, rows in checks for r in rows)
+    shown_rows = [(row, shown) for scope, rows in checks for row, shown in zip(rows, rows_json(rows, scope.outputs))]
+    result = {"stack": stack, "domain": domain, "checked": checked, "mismatches": wrong,
+              "rows": [shown for _, shown in shown_rows]}
 
-    console.print(render_matrix(rows, config, outputs, title=f"Access check: stack {stack} on {domain}"))
-    checked = sum(r.observation is not None for r in rows)
-    if wrong:
-        console.print(f"[bold red]{len(wrong)} of {checked} token requests differ from the stack config.[/]")
-        sys.exit(1)
-    console.print(f"[green]All {checked} token requests match the stack config.[/]")
+    def human() -> None:
+        for scope, rows in checks:
+            title = f"Access check: stack {stack}{f' ({scope.source})' if scope.source else ''} on {domain}"
+            console.print(render_matrix(rows, scope.config, scope.outputs, title=title))
+        if wrong:
+            console.print(f"[bold red]{wrong} of {checked} token requests differ from {expected_from}.[/]")
+        else:
+            console.print(f"[green]All {checked} token requests match {expected_from}.[/]")
+
+    errors = []
+    for row, shown in shown_rows:
+        if row.matches:
+            continue
+        where = f"{shown['application']} / {shown['api']} / {shown['organization'] or '(no organization)'}"
+        message = f"expected {shown['expected']}, observed {shown['observed']} ({shown['detail']})"
+        errors.append({"kind": "findings", "file": None, "line": None, "key": None, "application": shown["application"],
+                       "api": shown["api"], "audience": shown["audience"], "organization": shown["organization"],
+                       "field": None, "message": message, "text": f"{where}: {message}"})
+    finish("access-check", Exit.FINDINGS if wrong else Exit.OK, result, human, errors)
+
+
+def _has_estate_keys(path: Path, project: Path) -> bool:
+    """Whether the stack file declares an estate (auth0-m2m: keys); a program in another language has none."""
+    return path.is_file() and any(key.startswith(f"{NAMESPACE}:") for key in _read(path, project).config)
+
+
+def _scopes_from_state(stack: str, project: Path) -> list[Scope]:
+    """The stack's Estates and lone M2MApplications from its state (secrets revealed into memory only)."""
+    try:
+        deployment = json.loads(pulumi_read(stack, "stack", "export", "--show-secrets", cwd=project))
+    except PulumiError as error:
+        raise CommandError(str(error), Exit.EXTERNAL) from None
+    try:
+        scopes = scopes_from_state(deployment)
+    except StackConfigError as error:
+        raise CommandError(str(error), Exit.FINDINGS, kind="findings") from None
+    except ValueError as error:
+        raise CommandError(str(error), Exit.USAGE, kind="usage") from None
+    if not scopes:
+        raise CommandError(f"stack {stack!r} has no {ESTATE_TYPE} or {M2M_APPLICATION_TYPE} in its state", Exit.USAGE,
+                           kind="usage")
+    return scopes
+
+
+def tls_verification(ca_cert: Optional[Path]) -> Any:
+    """The TLS trust for tenant requests: --ca-cert, else SSL_CERT_FILE, else the system's CAs."""
+    source, path = ("--ca-cert", ca_cert) if ca_cert else ("SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE"))
+    if not path:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as error:
+        raise CommandError(f"{source} {str(path)[:200]!r} is not a readable CA bundle ({getattr(error, 'strerror', None) or error}); "
+                           "for the local tenant: eval \"$(scripts/local-tenant env)\"; for a real tenant: unset "
+                           "SSL_CERT_FILE", Exit.USAGE, kind="usage") from None
+
+
+def _outputs_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be read ({error.strerror})", Exit.USAGE, kind="usage") from None
+    except (ValueError, RecursionError):
+        raise CommandError(f"{path}: not JSON (expected `pulumi stack output --json --show-secrets`)", Exit.USAGE,
+                           kind="usage") from None
 
 
 @main.command()
 @click.option("--stack", "stack", required=True, help="Pulumi stack whose interrupted update is recovered.")
-@click.option("--project-dir", default=".", type=click.Path(file_okay=False, path_type=Path), show_default=True)
-def recover(stack: str, project_dir: Path) -> None:
+@project_dir_option
+def recover(stack: str, project_dir: Optional[Path]) -> None:
     """After an interrupted `pulumi up`: import the objects its pending creates made, clear the rest, refresh.
 
     Run it, then `pulumi up`: the result has no duplicate clients, grants or organization links.
     """
-    deployment = export_stack(stack, cwd=str(project_dir))
+    project = _project(project_dir)
+    assert project is not None
+    deployment = export_stack(stack, cwd=str(project))
     resolutions = []
     if not pending_creates(deployment):
         click.echo(f"stack {stack}: no pending creates; running a plain refresh")
     else:
         tenant = ManagementClient(
-            _pulumi_config(stack, "auth0:domain", project_dir),
-            _pulumi_config(stack, "auth0:clientId", project_dir),
-            _pulumi_config(stack, "auth0:clientSecret", project_dir),
-            verify=os.environ.get("SSL_CERT_FILE") or True,
+            _pulumi_config(stack, "auth0:domain", project),
+            _pulumi_config(stack, "auth0:clientId", project),
+            _pulumi_config(stack, "auth0:clientSecret", project),
+            verify=tls_verification(None),
         )
         try:
             resolutions = resolve_pending(deployment, tenant)
+        except RuntimeError as error:
+            raise CommandError(str(error), Exit.FINDINGS, kind="findings") from None
         finally:
             tenant.close()
         console.print(render_resolutions(stack, resolutions))
-    result = refresh(stack, project_dir, resolutions, say=click.echo)
+    result = refresh(stack, project, resolutions, say=click.echo)
     sys.stderr.write(result.stderr)
-    sys.exit(result.returncode)
+    sys.exit(Exit.OK if result.returncode == 0 else Exit.EXTERNAL)
 
 
-def _load_or_exit(path: Path) -> StackConfig:
-    try:
-        return load_stack_file(path)
-    except StackConfigError as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
+# --------------------------------------------------------------------------------------------------
+# schema
 
 
-def _stack_name(path: Path) -> str:
-    name = path.name
-    return name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") and name.endswith(".yaml") else name
+@main.command()
+@click.argument("command", type=click.Choice(sorted(RESULTS)))
+def schema(command: str) -> None:
+    """Print the JSON Schema of COMMAND's --json output."""
+    click.echo(json.dumps(envelope_model(command).model_json_schema(by_alias=True), indent=2))
 
 
 def _write(text: str, output: Optional[Path]) -> None:
     if output:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as error:
+            raise CommandError(f"{output}: cannot be written ({error.strerror})", Exit.USAGE, kind="usage") from None
     else:
         click.echo(text, nl=False)
 
@@ -163,4 +482,5 @@ def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:
     try:
         return pulumi_read(stack, "config", "get", key, cwd=project_dir).strip()
     except PulumiError as error:
-        raise click.ClickException(str(error)) from None
+        raise CommandError(str(error), Exit.EXTERNAL) from None
+

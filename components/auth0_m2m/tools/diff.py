@@ -15,7 +15,8 @@ from typing import Iterator, Optional
 from ..model.access import expected_access, outcome
 from ..model.config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
 from ..model.errors import StackConfigError
-from .revisions import validate_text
+from ..model.loading import read_stack_bytes
+from .markdown import code, fenced, text
 
 # Which usage changes open access up. deny->require opens organization tokens; require->allow lets
 # tokens without an organization claim through, which APIs may read as "every organization".
@@ -149,10 +150,13 @@ def token_delta(base: Optional[StackConfig], head: StackConfig) -> list[TokenDel
     return deltas
 
 
-def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig) -> str:
+def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig, note: str = "") -> str:
+    """The diff of one stack as Markdown; values from the stack files are inline code or escaped text."""
     changes = config_changes(base, head)
     deltas = token_delta(base, head)
-    lines = [f"### M2M access diff: stack `{stack}`", ""]
+    lines = [f"### M2M access diff: stack {code(stack)}", ""]
+    if note:
+        lines += [note, ""]
     if not changes and not deltas:
         return "\n".join(lines + ["No change to M2M access.", ""])
     gained = [d for d in deltas if d.before == "refused"]
@@ -165,32 +169,93 @@ def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig) 
     lines += ["", "| risk | application | API | change |", "|---|---|---|---|"]
     for change in changes:
         marker = "⚠️ loosens" if change.loosens else "tightens"
-        lines.append(f"| {marker} | {change.application} | {change.api} | {change.summary} |")
+        api = "-" if change.api == "-" else code(change.api)
+        lines.append(f"| {marker} | {code(change.application)} | {api} | {text(change.summary)} |")
     if deltas:
         lines += ["", "<details><summary>Token requests that change</summary>", "",
                   "| application | API | organization | before | after |", "|---|---|---|---|---|"]
         for d in deltas:
-            lines.append(f"| {d.application} | {d.api} | {d.organization or '(none)'} | {d.before} | {d.after} |")
+            organization = code(d.organization) if d.organization else "(none)"
+            lines.append(f"| {code(d.application)} | {code(d.api)} | {organization} | {code(d.before)} | {code(d.after)} |")
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-def render_stack_diff(stack: str, path: str, base_text: Optional[str], head_text: Optional[str]) -> tuple[str, bool]:
-    """The diff section of one stack from its file's text at base and head (None: no file there).
+@dataclass(frozen=True)
+class StackDiff:
+    """The diff of one stack file between two revisions."""
 
-    Returns the Markdown and whether the head is invalid (which fails the check). An invalid base is
-    compared as if it granted nothing.
+    stack: str
+    file: str
+    status: str
+    """"changed", "unchanged", "added", "removed" or "invalid" (the head does not validate)."""
+    base: Optional[StackConfig]
+    head: Optional[StackConfig]
+    error: Optional[StackConfigError] = None
+    base_error: Optional[StackConfigError] = None
+
+    @property
+    def invalid(self) -> bool:
+        return self.error is not None
+
+    def markdown(self) -> str:
+        title = f"### M2M access diff: stack {code(self.stack)}"
+        if self.status == "removed":
+            return (f"{title}\n\nStack file removed: every application of the stack would be destroyed by "
+                    "`pulumi destroy`; `pulumi up` no longer runs for it.\n")
+        if self.error is not None:
+            return f"{title}\n\nThe stack file does not validate; nothing can be deployed from it:\n\n{fenced(str(self.error))}\n"
+        note = ""
+        if self.base_error is not None:
+            note = ("_The base revision's stack file does not validate; it is compared as if it granted nothing._")
+        assert self.head is not None
+        return render_markdown(self.stack, self.base, self.head, note)
+
+    def as_dict(self) -> dict:
+        from .output import problem_errors
+
+        changes = config_changes(self.base, self.head) if self.head is not None else []
+        deltas = token_delta(self.base, self.head) if self.head is not None else []
+        return {
+            "stack": self.stack,
+            "file": self.file,
+            "status": self.status,
+            "base_valid": self.base_error is None,
+            "changes": [
+                {"risk": c.risk, "loosens": c.loosens, "application": c.application,
+                 "api": None if c.api == "-" else c.api, "summary": c.summary}
+                for c in changes
+            ],
+            "token_changes": [
+                {"application": d.application, "api": d.api, "organization": d.organization, "before": d.before,
+                 "after": d.after}
+                for d in deltas
+            ],
+            "errors": problem_errors(self.error) if self.error is not None else [],
+        }
+
+
+def stack_diff(stack: str, path: str, base_data: Optional[bytes], head_data: Optional[bytes],
+               project: Optional[str] = None) -> StackDiff:
+    """The diff of one stack from its file's bytes at base and head (None: no file there).
+
+    An invalid head makes the diff fail (the pull request's check); an invalid base is compared as if it
+    granted nothing.
     """
-    title = f"### M2M access diff: stack `{stack}`"
-    if head_text is None:
-        return (f"{title}\n\nStack file removed: every application of the stack would be destroyed by "
-                "`pulumi destroy`; `pulumi up` no longer runs for it.\n"), False
+    if head_data is None:
+        return StackDiff(stack, path, "removed", None, None)
     try:
-        head = validate_text(head_text, path)
+        head = read_stack_bytes(head_data, path, project).validate()
     except StackConfigError as error:
-        return f"{title}\n\n```\n{error}\n```\n", True
-    try:
-        base = validate_text(base_text, path) if base_text is not None else None
-    except StackConfigError:
-        base = None
-    return render_markdown(stack, base, head), False
+        return StackDiff(stack, path, "invalid", None, None, error=error)
+    base, base_error = None, None
+    if base_data is not None:
+        try:
+            base = read_stack_bytes(base_data, path, project).validate()
+        except StackConfigError as error:
+            base_error = error
+    if base_data is None:
+        status = "added"
+    else:
+        status = "changed" if config_changes(base, head) or token_delta(base, head) else "unchanged"
+    return StackDiff(stack, path, status, base, head, base_error=base_error)

@@ -14,6 +14,7 @@ from jinja2 import Environment, select_autoescape
 
 from ..model.access import default_organization_applies
 from ..model.config import OrganizationUsage, StackConfig
+from .markdown import code, text
 
 # How Auth0's dashboard names each usage value.
 DASHBOARD_USAGE = {
@@ -63,15 +64,11 @@ def report_rows(config: StackConfig) -> list[ReportRow]:
     return rows
 
 
-def _cell(text: str) -> str:
-    # A pipe would end the Markdown table cell.
-    return text.replace("|", "\\|")
-
-
 def render_markdown(config: StackConfig, stack: str) -> str:
+    """The report as Markdown; every value from the stack file is inline code or escaped text."""
     rows = report_rows(config)
     lines = [
-        f"### M2M access: stack `{stack}` ({config.environment}{', production' if config.production else ''})",
+        f"### M2M access: stack {code(stack)} ({text(config.environment)}{', production' if config.production else ''})",
         "",
         f"{len(config.applications)} applications, {len(rows)} grants, "
         f"{sum(len(r.organizations) for r in rows)} organization authorizations.",
@@ -80,13 +77,39 @@ def render_markdown(config: StackConfig, stack: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        any_org = "**yes**" + (f" ({_cell(row.justification)})" if row.justification else "") if row.any_organization else "no"
-        default = (row.default_organization or "-") if row.default_applies else "-"
+        any_org = "**yes**" + (f" ({text(row.justification)})" if row.justification else "") if row.any_organization else "no"
+        default = code(row.default_organization) if row.default_applies and row.default_organization else "-"
         lines.append(
-            f"| {_cell(row.application)} | {_cell(row.api)} (`{_cell(row.audience)}`) | {row.usage_label} | {any_org} | "
-            f"{', '.join(row.organizations) or '-'} | {default} | {', '.join(f'`{s}`' for s in row.scopes) or '-'} |"
+            f"| {code(row.application)} | {code(row.api)} ({code(row.audience)}) | {row.usage_label} | {any_org} | "
+            f"{', '.join(code(o) for o in row.organizations) or '-'} | {default} | "
+            f"{', '.join(code(s) for s in row.scopes) or '-'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def report_json(config: StackConfig, stack: str, source: str) -> dict:
+    """The report for machines (``auth0-m2m report --json``; schema ``ReportResult``)."""
+    return {
+        "stack": stack,
+        "file": source,
+        "environment": config.environment,
+        "production": config.production,
+        "rows": [
+            {
+                "application": row.application,
+                "api": row.api,
+                "audience": row.audience,
+                "organization_usage": row.usage.value,
+                "dashboard_usage": DASHBOARD_USAGE[row.usage],
+                "allow_any_organization": row.any_organization,
+                "justification": row.justification,
+                "organizations": list(row.organizations),
+                "default_organization": row.default_organization if row.default_applies else None,
+                "scopes": list(row.scopes),
+            }
+            for row in report_rows(config)
+        ],
+    }
 
 
 _HTML = """<!doctype html>

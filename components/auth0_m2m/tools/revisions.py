@@ -1,35 +1,121 @@
-"""Stack files at git revisions, for diffs between the base and the head of a pull request."""
+"""Stack files at git revisions, and which stacks a change touches (the workflows' stack selection).
+
+Every git command runs in the project directory (``git -C``) with paths relative to it, so the result
+does not depend on the current directory, and the project may sit anywhere in its repository.
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
-from ..model.config import StackConfig
-from ..model.loading import parse_stack_text
-from ..model.validation import validate
+from ..model.errors import UnreadableStackFile
+from ..model.loading import DEFAULT_LIMITS, read_project
+from .output import CommandError, Exit
 
-_STACK_FILE = re.compile(r"^stacks/Pulumi\.([^/]+)\.yaml$")
-
-
-def git_show(revision: Optional[str], path: str) -> Optional[str]:
-    """A file's text at ``revision`` (None: the working tree); None when it does not exist there."""
-    if revision is None:
-        file = Path(path)
-        return file.read_text() if file.exists() else None
-    result = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
-    return result.stdout if result.returncode == 0 else None
+#: Changes to these (relative to the project) touch every stack: the program, the library, the policy pack,
+#: and scripts/toolchain.lock (the one exact pin of pulumi-auth0 the program runs with).
+SHARED_PATHS = ("components/", "policy/")
+SHARED_FILES = ("__main__.py", "Pulumi.yaml", "pyproject.toml", "scripts/toolchain.lock")
+#: Stack names that are production whatever their file says (as the policy pack's default).
+PRODUCTION_STACK_NAMES = ("prod", "production")
 
 
-def changed_stacks(base: str, head: Optional[str]) -> list[str]:
+class Repository:
+    """The git repository around a Pulumi project, seen from the project's directory."""
+
+    def __init__(self, project_dir: Union[str, Path]):
+        self.project_dir = Path(project_dir)
+        self.config_dir = read_project(self.project_dir)[1] or "."
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(["git", "-C", str(self.project_dir), *args], capture_output=True)
+        if check and result.returncode != 0:
+            raise CommandError(f"`git {' '.join(args)}` failed: {result.stderr.decode('utf-8', 'replace').strip()[:500]}",
+                               Exit.EXTERNAL)
+        return result
+
+    def stack_file(self, stack: str) -> str:
+        """A stack's file, relative to the project."""
+        return Path(self.config_dir, f"Pulumi.{stack}.yaml").as_posix()
+
+    def commit(self, revision: str) -> str:
+        """The commit a revision names; a usage error (exit 2) when there is none."""
+        result = self.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+        if result.returncode != 0 and b"not a git repository" in result.stderr:
+            raise CommandError(f"{self.project_dir} is not in a git repository", Exit.USAGE, kind="usage")
+        if result.returncode != 0:
+            raise CommandError(f"unknown git revision {revision[:100]!r} (fetch it, e.g. with fetch-depth: 0)",
+                               Exit.USAGE, kind="usage")
+        return result.stdout.decode().strip()
+
+    def usable(self, revision: Optional[str]) -> bool:
+        """Whether ``revision`` names a commit here (empty, all zeros or unknown: no)."""
+        if not revision or set(revision) == {"0"}:
+            return False
+        return self.git("cat-file", "-e", f"{revision}^{{commit}}", check=False).returncode == 0
+
+    def read(self, revision: Optional[str], path: str) -> Optional[bytes]:
+        """A file's bytes at ``revision`` (None: the working tree); None when it does not exist there.
+
+        A file over the loader's size limit is refused (UnreadableStackFile) without being read whole.
+        """
+        limit = DEFAULT_LIMITS.max_bytes
+        if revision is None:
+            file = self.project_dir / path
+            if not file.is_file():
+                return None
+            size = file.stat().st_size
+            data = file.read_bytes() if size <= limit else None
+        else:
+            spec = f"{revision}:./{path}"
+            if self.git("cat-file", "-e", spec, check=False).returncode != 0:
+                return None
+            size = int(self.git("cat-file", "-s", spec).stdout.decode().strip() or 0)
+            data = self.git("cat-file", "blob", spec).stdout if size <= limit else None
+        if data is None:
+            raise UnreadableStackFile(path, f"the file is {size:,} bytes; the limit is {limit:,} bytes (1 MiB)")
+        return data
+
+    def changed_files(self, base: str, head: Optional[str], *paths: str) -> list[str]:
+        """Files (relative to the project) that differ between ``base`` and ``head`` (or the working tree)."""
+        args = ["diff", "--relative", "--name-only", "--no-renames", base] + ([head] if head else []) + ["--", *paths]
+        return [line for line in self.git(*args).stdout.decode().splitlines() if line.strip()]
+
+    def stacks_in(self, files: list[str]) -> set[str]:
+        pattern = re.compile(rf"^{re.escape(Path(self.config_dir).as_posix().rstrip('/') + '/') if self.config_dir != '.' else ''}Pulumi\.([^/]+)\.yaml$")
+        return {m.group(1) for f in files if (m := pattern.match(f))}
+
+    def stacks_at_head(self) -> set[str]:
+        directory = self.project_dir / self.config_dir
+        return {p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml") if p.is_file()}
+
+
+def changed_stacks(repository: Repository, base: str, head: Optional[str]) -> list[str]:
     """Names of the stacks whose file differs between ``base`` and ``head`` (or the working tree)."""
-    args = ["git", "diff", "--name-only", base] + ([head] if head else []) + ["--", "stacks/"]
-    result = subprocess.run(args, capture_output=True, text=True, check=True)
-    names = [m.group(1) for line in result.stdout.splitlines() if (m := _STACK_FILE.match(line.strip()))]
-    return sorted(set(names))
+    return sorted(repository.stacks_in(repository.changed_files(base, head, repository.config_dir)))
 
 
-def validate_text(text: str, source: str) -> StackConfig:
-    return validate(parse_stack_text(text), source)
+@dataclass(frozen=True)
+class Selection:
+    """The stacks a change touches, and why."""
+
+    stacks: list[str]
+    reason: str
+
+
+def touched_stacks(repository: Repository, base: Optional[str], head: Optional[str]) -> Selection:
+    """The stacks a change from ``base`` to ``head`` touches: those whose file changed, every stack when the
+    program, the library or the policy pack changed, or when there is no usable base."""
+    at_head = repository.stacks_at_head()
+    if not repository.usable(base):
+        return Selection(sorted(at_head), f"no usable base revision ({(base or '')[:40]!r}): every stack")
+    assert base is not None
+    changed = repository.changed_files(base, head)
+    names = repository.stacks_in(changed)
+    if any(f.startswith(SHARED_PATHS) or f in SHARED_FILES for f in changed):
+        return Selection(sorted(names | at_head), "the program, library or policy pack changed: every stack")
+    return Selection(sorted(names), "stack files changed" if names else "no stack is touched")

@@ -5,7 +5,6 @@ pagination and field selection."""
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from auth0_emulator import jsonbody
 from auth0_emulator.controls import Refused
 from auth0_emulator.errors import JSON_MEDIA_TYPE, ApiError
 from auth0_emulator.tenant import Tenant
@@ -79,9 +79,9 @@ async def read_body(request: Request) -> Any:
         raise ApiError(415, "Unsupported Media Type")
     try:
         # 3600.0 is stored and answered as 3600: Go clients cannot read a float into an int.
-        return json.loads(raw, parse_float=_number)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        # Hapi's own message for unparsable JSON; no errorCode.
+        return jsonbody.parse(raw, parse_float=_number)
+    except jsonbody.InvalidJson:
+        # Hapi's own message for unparsable JSON; no errorCode. Also for any depth, huge or non-finite numbers.
         raise ApiError(400, "Invalid request payload JSON format") from None
 
 

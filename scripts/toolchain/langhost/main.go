@@ -74,6 +74,31 @@ for dist in md.distributions():
 print(json.dumps(out))
 `
 
+// aboutScript prints the interpreter's path and version in one start of Python. The SDK's toolchain About starts
+// Python three times, once importing pip for a version this host does not report; the CLI waits for About before
+// every preview and update.
+const aboutScript = `
+import json, platform, sys
+print(json.dumps({"executable": sys.executable, "version": platform.python_version()}))
+`
+
+// configInlineLimit: above this size the program's configuration does not travel in the PULUMI_CONFIG environment
+// variable. Linux refuses to start a process with any single environment string over 128 KiB ("argument list too
+// long"), which a stack of about 450 applications reaches; the Python SDK reads its configuration only from that
+// variable. Larger configurations go through a pipe (fd 3), and configLoaderScript puts them into the variable
+// inside the program's process before the launcher script runs. A pipe, not a file: the configuration carries the
+// stack's decrypted secrets, which must not touch the disk.
+const configInlineLimit = 64 * 1024
+
+const configLoaderScript = `
+import os, runpy, sys
+with os.fdopen(3, "rb") as config:
+    os.environ["PULUMI_CONFIG"] = config.read().decode("utf-8")
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+`
+
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
@@ -340,13 +365,6 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	cmd, err := tc.Command(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
 	configMap := req.GetConfig()
 	if configMap == nil {
 		configMap = map[string]string{}
@@ -363,8 +381,34 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
+	viaPipe := len(config) > configInlineLimit
+	if viaPipe {
+		args = append([]string{"-c", configLoaderScript}, args...)
+	}
+
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	if viaPipe {
+		reader, writer, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		defer reader.Close()
+		defer writer.Close() // unblocks the writer below if the program never reads
+		cmd.ExtraFiles = []*os.File{reader}
+		go func() {
+			_, _ = writer.Write(config)
+			writer.Close()
+		}()
+	} else {
+		cmd.Env = append(cmd.Env, "PULUMI_CONFIG="+string(config))
+	}
 	cmd.Env = append(cmd.Env,
-		"PULUMI_CONFIG="+string(config),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
 		"PYTHONUNBUFFERED=1",
 	)
@@ -434,13 +478,26 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	about, err := tc.About(ctx)
+	cmd, err := tc.Command(ctx, "-c", aboutScript)
 	if err != nil {
 		return nil, err
 	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for its version failed: %w: %s", cmd.Path, err, strings.TrimSpace(stderr.String()))
+	}
+	var about struct {
+		Executable string `json:"executable"`
+		Version    string `json:"version"`
+	}
+	if err := json.Unmarshal(out, &about); err != nil {
+		return nil, fmt.Errorf("unexpected output from %s: %w: %q", cmd.Path, err, string(out))
+	}
 	return &pulumirpc.AboutResponse{
-		Executable: about.PythonExecutable,
-		Version:    about.PythonVersion.String(),
+		Executable: about.Executable,
+		Version:    about.Version,
 		Metadata:   map[string]string{"host": "auth0-m2m minimal python language host " + version},
 	}, nil
 }

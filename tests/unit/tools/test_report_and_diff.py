@@ -30,9 +30,9 @@ def g(raw):
 def test_report_lists_every_grant_with_dashboard_words_and_scopes():
     config = load_stack_file("stacks/Pulumi.local.yaml")
     text = report_markdown(config, "local")
-    assert "| billing-sync | orders (`https://orders.api.example.com/`) | require (Required) | no | acme, globex | acme | `read:orders` |" in text
-    assert "| support-console | orders (`https://orders.api.example.com/`) | allow (Optional) | **yes** |" in text
-    assert "| ledger-reconciler | billing (`https://billing.api.example.com/`) | deny (None) | no | - | - | `read:invoices` |" in text
+    assert "| `billing-sync` | `orders` (`https://orders.api.example.com/`) | require (Required) | no | `acme`, `globex` | `acme` | `read:orders` |" in text
+    assert "| `support-console` | `orders` (`https://orders.api.example.com/`) | allow (Optional) | **yes** |" in text
+    assert "| `ledger-reconciler` | `billing` (`https://billing.api.example.com/`) | deny (None) | no | - | - | `read:invoices` |" in text
 
 
 def test_html_report_is_self_contained_and_escaped():
@@ -89,6 +89,7 @@ def test_diff_command_compares_git_revisions(tmp_path, monkeypatch):
     (repo / "stacks").mkdir(parents=True)
     stack = repo / "stacks" / "Pulumi.dev.yaml"
     stack.write_text(open("stacks/Pulumi.local.yaml").read())
+    (repo / "Pulumi.yaml").write_text(open("Pulumi.yaml").read())
     git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     git("init", "-q")
     git("add", ".")
@@ -98,5 +99,5 @@ def test_diff_command_compares_git_revisions(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["diff", "--base", "HEAD"])
     assert result.exit_code == 0, result.output
     assert "### M2M access diff: stack `dev`" in result.output
-    assert "| ⚠️ loosens | report-exporter | reporting | organizations authorized: umbrella |" in result.output
-    assert "| report-exporter | reporting | umbrella | refused | token:umbrella |" in result.output
+    assert "| ⚠️ loosens | `report-exporter` | `reporting` | organizations authorized: umbrella |" in result.output
+    assert "| `report-exporter` | `reporting` | `umbrella` | `refused` | `token:umbrella` |" in result.output

@@ -1,0 +1,170 @@
+"""The shapes of ``auth0-m2m ... --json``: one envelope, one result model per command.
+
+These models are the documentation machines read (``auth0-m2m schema COMMAND`` prints the JSON Schema) and
+what the tests hold every ``--json`` output to (``extra="forbid"``: a key cannot appear or vanish unnoticed).
+Keys are stable within a schema version (``auth0-m2m/<command>/v1``); a breaking change bumps it.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Error(_Shape):
+    """One error: a problem in a stack file (with where it is), or a failure of the command."""
+
+    kind: Literal["config", "unreadable", "usage", "external", "internal", "findings", "interrupted"] = Field(
+        description="config: the configuration is refused (exit 1); unreadable: the file cannot be read as a stack "
+        "file (exit 2); usage: bad arguments (exit 2); findings: a finding that is not a config problem (exit 1); "
+        "external: the tenant, pulumi or git failed (exit 3); internal: a bug (exit 4); interrupted (exit 130)."
+    )
+    file: Optional[str] = Field(description="The stack file, relative to the project (null: not about a file).")
+    line: Optional[int] = Field(description="1-based line in the file, when known.")
+    key: Optional[str] = Field(description="The config key, for problems outside the estate (e.g. auth0:clientSecret).")
+    application: Optional[str]
+    api: Optional[str] = Field(description="The API's key in the stack file.")
+    audience: Optional[str]
+    organization: Optional[str]
+    field: Optional[str] = Field(description="The field (dotted path below the application, API or organization).")
+    message: str = Field(description="What is wrong and how to fix it (values quoted, at most 100 characters).")
+    text: str = Field(description="The whole line as the command prints it without --json.")
+
+
+R = TypeVar("R")
+
+
+class Envelope(_Shape, Generic[R]):
+    """What every command prints with --json: exactly one JSON document on stdout."""
+
+    schema_: str = Field(alias="schema", description="auth0-m2m/<command>/v<version>")
+    version: str = Field(description="Version of auth0-m2m.")
+    command: str
+    ok: bool = Field(description="exit_code == 0")
+    exit_code: int = Field(description="The process's exit status (see the README, 'Exit codes').")
+    result: Optional[R] = Field(description="The command's result (null when it failed before having one).")
+    errors: list[Error]
+
+
+# --- validate --------------------------------------------------------------------------------------------------
+class ValidatedFile(_Shape):
+    file: str
+    stack: Optional[str] = Field(description="Stack name from the file name Pulumi.<stack>.yaml.")
+    valid: bool
+    production: Optional[bool] = Field(description="The validated production flag (null when invalid).")
+    applications: Optional[int]
+    grants: Optional[int]
+    errors: list[Error]
+
+
+class ValidateResult(_Shape):
+    files: list[ValidatedFile]
+
+
+# --- report ----------------------------------------------------------------------------------------------------
+class ReportRow(_Shape):
+    application: str
+    api: str
+    audience: str
+    organization_usage: Literal["deny", "allow", "require"]
+    dashboard_usage: Literal["None", "Optional", "Required"]
+    allow_any_organization: bool
+    justification: Optional[str]
+    organizations: list[str]
+    default_organization: Optional[str] = Field(description="Set only where Auth0 applies it (require grants).")
+    scopes: list[str]
+
+
+class ReportResult(_Shape):
+    stack: str
+    file: str
+    environment: str
+    production: bool
+    rows: list[ReportRow]
+
+
+# --- diff ------------------------------------------------------------------------------------------------------
+class DiffChange(_Shape):
+    risk: int = Field(description="Higher is riskier; listed riskiest first.")
+    loosens: bool
+    application: str
+    api: Optional[str]
+    summary: str
+
+
+class TokenChange(_Shape):
+    application: str
+    api: str
+    organization: Optional[str] = Field(description="The organization requested (null: none).")
+    before: str = Field(description="token, token:<organization> or refused")
+    after: str
+
+
+class StackDiffEntry(_Shape):
+    stack: str
+    file: str
+    status: Literal["changed", "unchanged", "added", "removed", "invalid"]
+    base_valid: bool = Field(description="False when the base revision's file does not validate (compared as empty).")
+    changes: list[DiffChange]
+    token_changes: list[TokenChange]
+    errors: list[Error]
+
+
+class DiffResult(_Shape):
+    base: str = Field(description="The base commit.")
+    head: Optional[str] = Field(description="The head commit (null: the working tree).")
+    stacks: list[StackDiffEntry]
+
+
+# --- access-check ----------------------------------------------------------------------------------------------
+class AccessCheckRow(_Shape):
+    application: str
+    api: str
+    audience: str
+    organization: Optional[str] = Field(description="The organization requested (null: none).")
+    expected: str = Field(description="token, token:<organization> or refused")
+    observed: Optional[str] = Field(description="What the tenant did (null: not checked).")
+    matches: bool
+    checked: bool
+    detail: str
+
+
+class AccessCheckResult(_Shape):
+    stack: str
+    domain: str
+    checked: int
+    mismatches: int
+    rows: list[AccessCheckRow]
+
+
+# --- stacks ----------------------------------------------------------------------------------------------------
+class StackEntry(_Shape):
+    stack: str
+    suffix: str = Field(description="The stack name in upper case with other characters as _, for secret names.")
+    file: str
+    exists: bool = Field(description="Whether the file exists (false: removed by the change).")
+    production: bool
+    why: str = Field(description="Why the stack is or is not production.")
+
+
+class StacksResult(_Shape):
+    reason: str = Field(description="Why these stacks are selected.")
+    stacks: list[StackEntry]
+
+
+RESULTS: dict[str, type[BaseModel]] = {
+    "validate": ValidateResult,
+    "report": ReportResult,
+    "diff": DiffResult,
+    "access-check": AccessCheckResult,
+    "stacks": StacksResult,
+}
+
+
+def envelope_model(command: str) -> type[BaseModel]:
+    return Envelope[RESULTS[command]]  # type: ignore[valid-type]
