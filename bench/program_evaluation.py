@@ -175,6 +175,13 @@ def run(sizes=(100, 300, 1000), repeats: int = 5) -> list[dict]:
     return [compare(applications, repeats) for applications in sizes]
 
 
+def write(rows: list[dict]) -> None:
+    """bench/results/evaluation.{json,md}: every sample and the machine's load (results.md has the medians)."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "evaluation.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (RESULTS / "evaluation.md").write_text(markdown(rows) + "\n")
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| applications | resources (component / plain) | component s (median) | plain s (median) | overhead (wall) | "
@@ -207,5 +214,4 @@ if __name__ == "__main__":
         print(json.dumps(rows[-1]), flush=True)
     print(markdown(rows))
     if args.write:
-        (RESULTS / "evaluation.json").write_text(json.dumps(rows, indent=2) + "\n")
-        (RESULTS / "evaluation.md").write_text(markdown(rows) + "\n")
+        write(rows)

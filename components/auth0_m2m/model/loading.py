@@ -285,7 +285,7 @@ class StackFile:
         keys = {entry.written: key for key, entry in self.config.items()}
         problems = []
         for path, surprise in sorted(self.document.surprises.items(), key=lambda item: item[1].line):
-            key = keys.get(path[1]) if len(path) >= 2 and path[0] == "config" else None
+            key = keys.get(path[1]) if len(path) >= 2 and path[0] == "config" and isinstance(path[1], str) else None
             if key is None or not key.startswith(f"{namespace}:"):
                 continue
             reading = (f"the timestamp {quote(str(surprise.value))}" if surprise.kind == "timestamp"
@@ -320,7 +320,7 @@ def _path_of(problem: Problem, raw: Mapping[str, Any]) -> tuple:
     """Where a rule's problem is in the estate's values, from the names it gives."""
     fields = [part for part in problem.field.split(".") if part] if problem.field else []
     if problem.application is not None:
-        apps = raw.get("applications")
+        apps: Any = raw.get("applications")
         index = _index(apps, lambda app: app.get("name") == problem.application)
         if index is None:
             return ("applications",)
@@ -463,7 +463,7 @@ def read_project(project_dir: Union[str, Path]) -> tuple[str, str]:
         document = yaml_v3.load(data)
     except yaml_v3.YamlError as error:
         raise UnreadableStackFile(source, error.message, error.line) from None
-    value = document.value if document else None
+    value: Any = document.value if document else None
     name = value.get("name") if isinstance(value, dict) else None
     if not isinstance(name, str) or not name:
         raise UnreadableStackFile(source, "the project file has no `name:`")

@@ -88,7 +88,7 @@ def problem_at(path: tuple, message: str, raw: Mapping[str, Any], line: Optional
 def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> Problem:
     """Turn a pydantic error location into the names a person knows: application, API, organization."""
     loc = list(error["loc"])
-    context: dict[str, Optional[str]] = {}
+    context: dict[str, Any] = {}  # application, api, audience, organization: names (str) or None
     field_path: list[str] = []
     section = loc[0] if loc else None
     rest = loc[1:]

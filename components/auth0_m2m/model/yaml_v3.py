@@ -361,8 +361,10 @@ class _Decoder:
                         continue
                     result[name] = value
                     prefix = path + (name,)
-                    for table, merged in ((self.document.lines, scratch.lines), (self.document.surprises, scratch.surprises)):
-                        table.update({p: v for p, v in merged.items() if p[: len(prefix)] == prefix})
+                    self.document.lines.update({p: v for p, v in scratch.lines.items() if p[: len(prefix)] == prefix})
+                    self.document.surprises.update(
+                        {p: v for p, v in scratch.surprises.items() if p[: len(prefix)] == prefix}
+                    )
         return result
 
     def merge_sources(self, node: _Node) -> list[_Node]:
@@ -557,6 +559,7 @@ def go_float(value: float) -> str:
             text = text.rstrip("0").rstrip(".")
         return text
     sign, digits, exponent = shortest.normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite (checked above): never 'n', 'N' or 'F'
     mantissa = "".join(map(str, digits))
     power = exponent + len(mantissa) - 1
     body = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")

@@ -289,18 +289,18 @@ def test_production_estate_gets_the_protection_transform_through_the_package():
 
 
 def test_name_scopes_through_the_package_prefix_the_names_a_python_program_gets():
-    """Two estates with the same keys in one program (e.g. YAML), kept apart by their name scopes."""
+    """A program in another language keeps estates apart as a Python program does: by their name scopes."""
 
     def program():
-        construct(contract.ESTATE_TYPE, "team-a", json.loads(json.dumps(ESTATE)))
         construct(contract.ESTATE_TYPE, "team-b", {**json.loads(json.dumps(ESTATE)), "name_scope": "team-b"})
         construct(contract.M2M_APPLICATION_TYPE, "lonely",
                   {"audiences": {"orders": "https://o/"}, "grants": [{"api": "orders"}], "name_scope": "tools"})
 
     monitor = run(program)
     clients = {r.name for r in monitor.of_type(contract.CLIENT_TYPE)}
-    assert {"billing-sync", "team-b:billing-sync", "tools:lonely"} <= clients
+    assert clients == {f"team-b:{app['name']}" for app in ESTATE["applications"]} | {"tools:lonely"}
     assert monitor.by_name(contract.M2M_APPLICATION_TYPE, "tools:lonely").inputs["application"] == "lonely"
+    assert monitor.by_name(contract.ESTATE_TYPE, "team-b").inputs.keys() == set(contract.RecordedEstate.__annotations__)
 
 
 @pytest.mark.parametrize("scope", ["Team B", "", 7], ids=["not a key", "empty", "not a string"])
