@@ -71,7 +71,11 @@ def test_a_stack_deployed_by_the_old_layout_previews_without_any_change(tmp_path
     assert all(op == "update" and urn_type(urn) in COMPONENT_TYPES for op, urn in changed), changed
     for step in steps:
         if step["op"] == "update":
-            assert set(step.get("diffs", [])) <= RECORDED_INPUTS_GAINED, (step["urn"], step.get("diffs"))
+            old, new = step["oldState"]["inputs"], step["newState"]["inputs"]
+            differing = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+            assert differing and differing <= RECORDED_INPUTS_GAINED, (step["urn"], differing)
+            for grant in new.get("grants", []):  # what was recorded before is still recorded, unchanged
+                assert {k: v for k, v in grant.items() if k not in ("api", "scopes")} in old.get("grants", []), grant
 
     module_emulator.reset_requests()
     project.up()
