@@ -11,6 +11,7 @@ import json
 import subprocess
 
 import pytest
+import yaml
 
 from .harness import REPO, consumer_project
 
@@ -106,6 +107,37 @@ def test_invalid_configuration_fails_with_the_python_message_before_any_call(pro
         ), output
         assert "Traceback" not in output
         assert emulator.requests()["total"] == 0
+    finally:
+        program.write_text(original)
+
+
+def test_name_scopes_keep_a_second_estate_and_a_scoped_application_apart(project, emulator):
+    """`name_scope` through the package: a second estate with the same keys, and a scoped application alone, get
+    the prefixed names a Python program gets (previewed only: the deployed stack stays as it is)."""
+    program = project.root / "Pulumi.yaml"
+    original = program.read_text()
+    document = yaml.safe_load(original)
+    document["resources"]["estate-b"] = {"type": "auth0-m2m:Estate", "properties": {
+        "name_scope": "team-b",
+        "environment": "yaml-b",
+        "apis": {"orders": {"identifier": "https://orders-b.yaml-example.com/", "manage": True}},
+        "applications": [{"name": "billing-sync", "display_name": "billing-sync-b", "grants": [{"api": "orders"}]}],
+    }}
+    document["resources"]["reporting"]["properties"]["name_scope"] = "tools"
+    program.write_text(yaml.safe_dump(document, sort_keys=False))
+    try:
+        emulator.reset_requests()
+        ops = {step["urn"].split("::", 2)[2]: step["op"] for step in project.preview_steps()}
+        assert ops["auth0-m2m:index:Estate::estate-b"] == "create"
+        assert ops[f"{ESTATE_APP}::team-b:billing-sync"] == "create"
+        assert ops[f"{ESTATE_APP}$auth0:index/client:Client::team-b:billing-sync"] == "create"
+        assert ops["auth0-m2m:index:Estate$auth0:index/resourceServer:ResourceServer::team-b:api/orders"] == "create"
+        # The unscoped estate keeps its names: nothing of it changes (unchanged steps may be left out of the JSON).
+        assert all(op == "same" for urn, op in ops.items() if urn.endswith(("::billing-sync", "::estate"))), ops
+        assert ops["auth0-m2m:index:M2MApplication::tools:reporting"] == "create"
+        assert ops["auth0-m2m:index:M2MApplication::reporting"] == "delete"  # a new scope is a new application
+        writes = [route for route in emulator.requests()["by_route"] if not route.startswith(("GET", "POST /oauth"))]
+        assert writes == [], writes
     finally:
         program.write_text(original)
 
