@@ -11,7 +11,7 @@ import pytest
 
 from auth0_m2m import validate
 from auth0_m2m.model.loading import parse_stack_text
-from auth0_m2m.tools.importing import ExistingEstate, api_key, plan_import, slug
+from auth0_m2m.tools.importing import ExistingEstate, api_key, estate_values, plan_import, slug
 from auth0_m2m.tools.management import TenantIndex
 from auth0_m2m.tools.stackfile import add_estate
 
@@ -205,7 +205,7 @@ def test_dead_or_contradictory_access_is_skipped_or_left_out_never_widened(clien
     forced = plan(make(), include_unsupported=True)
     [entry] = forced.entries
     assert adjusted(entry)
-    validate(parse_stack_text(written(forced)), "stacks/Pulumi.dev.yaml")
+    parse_stack_text(written(forced), "stacks/Pulumi.dev.yaml")
 
 
 def test_applications_sharing_an_auth0_name_get_numbered_keys_and_pinned_client_ids_in_any_listing_order():
@@ -216,7 +216,7 @@ def test_applications_sharing_an_auth0_name_get_numbered_keys_and_pinned_client_
         random.Random(seed).shuffle(shuffled)
         results.append(written(plan(tenant(*shuffled))))
     assert results[0] == results[1] == results[2]
-    config = validate(parse_stack_text(results[0]), "stacks/Pulumi.dev.yaml")
+    config = parse_stack_text(results[0], "stacks/Pulumi.dev.yaml")
     assert [(a.name, a.client_id) for a in config.applications] == [
         ("data-export", "aa1"), ("data-export-2", "mm5"), ("data-export-3", "zz9")
     ]
@@ -251,8 +251,8 @@ config:
 
 
 def existing(text: str = EXISTING, state_clients: Optional[dict] = None) -> ExistingEstate:
-    raw = parse_stack_text(text)
-    return ExistingEstate(raw=raw, config=validate(raw, "x"), state_clients=state_clients or {"billing-sync": "c1"},
+    raw, stack = estate_values(text, "x", "auth0-m2m")
+    return ExistingEstate(raw=raw, config=stack.validate(), state_clients=state_clients or {"billing-sync": "c1"},
                           environment="dev")
 
 
@@ -285,7 +285,7 @@ def test_a_second_client_with_a_managed_applications_name_pins_both():
     )
     result = plan(fake, existing())
     assert result.pins == {"billing-sync": "c1"}
-    config = validate(parse_stack_text(written(result, EXISTING)), "x")
+    config = parse_stack_text(written(result, EXISTING), "x")
     assert [(a.name, a.client_id) for a in config.applications if a.auth0_name == "billing-sync"] == [
         ("billing-sync", "c1"), ("billing-sync-2", "c9")
     ]

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from auth0_m2m.model.loading import parse_stack_text
+from auth0_m2m.tools.importing import estate_values
 from auth0_m2m.tools.stackfile import add_estate, safe_scalar
 
 STACK = """\
@@ -38,7 +39,7 @@ def test_additions_keep_every_other_key_comment_and_quote():
     for line in STACK.splitlines():
         assert line in text
     assert text.index("# keep this comment") < text.index("- name: billing-sync") < text.index("- name: fraud")
-    raw = parse_stack_text(text)
+    raw, _ = estate_values(text, "x", "auth0-m2m")  # read back as Pulumi reads it
     assert raw["applications"][-1] == {**APP}
     assert raw["organizations"] == {"acme": {"id": "org_1"}}
 
@@ -56,6 +57,8 @@ def test_strings_any_yaml_reader_would_misread_are_quoted(value):
                                                      "metadata": {value or "k": value}, "grants": []}])
     app = yaml.safe_load(text)["config"]["auth0-m2m:applications"][0]  # a YAML 1.1 reader
     assert app["description"] == value and app["metadata"] == {value or "k": value}
+    raw, _ = estate_values(text, "x", "auth0-m2m")  # and Pulumi's (YAML 1.2, as the project's loader reads it)
+    assert raw["applications"][0]["description"] == value
     assert type(safe_scalar(value)) is not str  # written quoted
 
 
