@@ -8,6 +8,7 @@ import that changes nothing, an edit applied in place, and an import of what the
 from __future__ import annotations
 
 import difflib
+import json
 import re
 
 import pytest
@@ -16,6 +17,7 @@ import yaml
 from auth0_m2m import load_stack_file
 from auth0_m2m.model.loading import parse_stack_text
 from auth0_m2m.tools.importing import estate_values
+from auth0_m2m.tools.schemas import envelope_model
 
 from .harness import IMPORT_READ_SCOPES, Emulator, PulumiProject, create_management_client
 from .tenant_seed import BILLING, SeededTenant, seed_existing_tenant
@@ -108,6 +110,15 @@ def test_dry_run_prints_the_diff_and_the_resources_and_writes_nothing(project, e
     assert project.stack_file.read_bytes() == before
     assert not state_resources(project)
     assert emulator.management_writes() == 0
+
+    document = json.loads(project.cli("import", "--dry-run", "--json").stdout)
+    envelope_model("import").model_validate(document)
+    result = document["result"]
+    assert document["ok"] and result["dry_run"] and not result["written"] and result["diff"].startswith("--- a/")
+    assert {app["auth0_name"] for app in result["imported"]} >= {"Service 00", "Data Export"}
+    assert any(o["type"] == "auth0:index/organizationClientGrant:OrganizationClientGrant" for o in result["objects"])
+    assert {s["auth0_name"] for s in result["skipped"]} == {app.name for app in tenant.skipped()}
+    assert project.stack_file.read_bytes() == before
 
 
 def test_import_adopts_every_supported_application_with_read_scopes_only(project, emulator, tenant):

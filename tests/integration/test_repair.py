@@ -9,6 +9,7 @@ organizations and APIs once each, and nothing else.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import psutil
 import pytest
 
 from auth0_m2m import load_stack_file
+from auth0_m2m.tools.schemas import envelope_model
 
 from .harness import REPO, Emulator, PulumiProject, application
 
@@ -106,6 +108,9 @@ def test_a_lost_state_is_rebuilt_from_the_tenant_with_no_change_on_the_next_prev
     emulator.reset_requests()
     dry = project.cli("import", "--state-only", "--dry-run")
     assert "34 would be imported from the tenant" in dry.stdout and not state_resources(project)
+    document = json.loads(project.cli("import", "--state-only", "--dry-run", "--json").stdout)
+    envelope_model("import").model_validate(document)
+    assert document["result"]["mode"] == "state-only" and len(document["result"]["objects"]) == 34
     result = project.cli("import", "--state-only")
     assert "34 imported from the tenant, 0 do not exist" in result.stdout, result.stdout
     assert emulator.management_writes() == 0
