@@ -91,10 +91,9 @@ class Located:
 
 @dataclass
 class Survey:
-    """Every declared resource of a stack, located; plus what looked like ours but is not (orphans)."""
+    """Every declared resource of a stack, located."""
 
     located: list[Located] = field(default_factory=list)
-    orphans: list[str] = field(default_factory=list)
 
     def to_import(self) -> list[Located]:
         return [item for item in self.located if item.id and not item.in_state]

@@ -363,6 +363,11 @@ def _pin_duplicates(plan: ImportPlan, existing: ExistingEstate) -> None:
             client_id = existing.state_clients.get(stack_app.name)
             if client_id:
                 plan.pins[stack_app.name] = client_id
+    plan.warnings = [
+        f"application {name!r} of the stack now pins its client {client} (another M2M application of the tenant "
+        "has its Auth0 name)"
+        for name, client in sorted(plan.pins.items())
+    ]
 
 
 def _organization_keys(plan: ImportPlan, existing: ExistingEstate) -> dict[str, str]:
