@@ -130,13 +130,24 @@ def stale_lock_holder(message: str) -> Optional[int]:
     if not match or match.group("host") != socket.gethostname():
         return None
     pid = int(match.group("pid"))
+    return pid if _process_gone(pid) else None
+
+
+def _process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs: no such process, or a zombie. A killed ``pulumi`` whose parent was killed
+    with it stays a zombie until init reaps it, and a zombie holds no lock."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return pid
+        return True
     except PermissionError:
-        return None
-    return None
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            state = handle.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
 
 
 def export_stack(stack: str, cwd: Optional[str] = None) -> dict:
