@@ -23,7 +23,7 @@ import pytest
 from auth0_m2m import __version__
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS_DISTRIBUTIONS = {"click", "rich", "jinja2", "httpx", "pyjwt"}
+TOOLS_DISTRIBUTIONS = {"click", "rich", "jinja2", "httpx", "pyjwt", "ruamel.yaml"}
 EMULATOR_DISTRIBUTIONS = {"auth0-emulator", "starlette", "uvicorn"}
 
 

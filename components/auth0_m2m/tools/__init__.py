@@ -10,7 +10,9 @@ from __future__ import annotations
 import sys
 
 #: The distributions the ``tools`` extra installs, by the top-level module each provides.
-TOOLS_MODULES = {"click": "click", "rich": "rich", "jinja2": "Jinja2", "httpx": "httpx", "jwt": "PyJWT"}
+TOOLS_MODULES = {
+    "click": "click", "rich": "rich", "jinja2": "Jinja2", "httpx": "httpx", "jwt": "PyJWT", "ruamel": "ruamel.yaml"
+}
 
 
 def main() -> None:
