@@ -31,29 +31,39 @@ def urn(type_: str, name: str) -> str:
 
 
 class FakeTenant:
-    """What the tenant holds, looked up the way ManagementClient looks it up."""
+    """What the tenant holds, looked up the way TenantIndex (the shared tenant reader) looks it up."""
 
     def __init__(self, clients=None, grants=None, links=(), organizations=None, servers=None):
-        self.clients = clients or {}  # client id -> name
+        self.clients = clients or {}  # client id -> name (all machine-to-machine clients)
         self.grants = grants or {}  # (client id, audience) -> grant id
         self.links = set(links)  # (organization id, grant id)
         self.organizations = organizations or {}  # name -> id
         self.servers = servers or {}  # identifier -> id
 
-    def client_ids_named(self, name: str) -> list[str]:
-        return [cid for cid, n in self.clients.items() if n == name]
+    def _client(self, client_id: str) -> dict:
+        return {"client_id": client_id, "name": self.clients[client_id], "app_type": "non_interactive",
+                "grant_types": ["client_credentials"]}
 
-    def grant_id(self, client_id: str, audience: str) -> Optional[str]:
-        return self.grants.get((client_id, audience))
+    def clients_named(self, name: str) -> list[dict]:
+        return [self._client(cid) for cid, n in self.clients.items() if n == name]
 
-    def organization_has_grant(self, organization_id: str, grant_id: str) -> bool:
+    def client(self, client_id: str) -> Optional[dict]:
+        return self._client(client_id) if client_id in self.clients else None
+
+    def grant(self, client_id: str, audience: str) -> Optional[dict]:
+        grant_id = self.grants.get((client_id, audience))
+        return {"id": grant_id, "client_id": client_id, "audience": audience} if grant_id else None
+
+    def is_linked(self, organization_id: str, grant_id: str) -> bool:
         return (organization_id, grant_id) in self.links
 
-    def organization_id(self, name: str) -> Optional[str]:
-        return self.organizations.get(name)
+    def organization_named(self, name: str) -> Optional[dict]:
+        org_id = self.organizations.get(name)
+        return {"id": org_id, "name": name} if org_id else None
 
-    def resource_server_id(self, identifier: str) -> Optional[str]:
-        return self.servers.get(identifier)
+    def resource_server(self, identifier: str) -> Optional[dict]:
+        server_id = self.servers.get(identifier)
+        return {"id": server_id, "identifier": identifier} if server_id else None
 
 
 TENANT = FakeTenant(
