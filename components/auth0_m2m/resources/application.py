@@ -171,7 +171,7 @@ def _claim(
         [
             claims.resource_name(parent, M2M_APPLICATION_TYPE, name, component, by),
             claims.tenant_object(
-                claims.provider_of(opts), "Auth0 client name", app.auth0_name, component, by,
+                claims.provider_of(opts), *claims.client_identity(app), component, by,
                 reservation=claims.application_reservation(parent, name),
             ),
         ],

@@ -9,7 +9,8 @@ holds fails the whole component with one error listing every collision:
   (parent resource, type chain below it, name). Everything below an application starts with its (scoped) name, so
   claiming the estate, its applications, organizations and APIs covers every descendant;
 - tenant identities, per provider resource (None: the default provider): an Auth0 client name (two clients with
-  one name cannot be told apart in the dashboard, nor by ``auth0-m2m recover``), a managed organization's name, a
+  one name cannot be told apart in the dashboard, nor by ``auth0-m2m recover``; an adopted client pinned by its
+  ``client_id`` is claimed by that id instead, as the rules let such clients share a name), a managed organization's name, a
   managed API's identifier (Auth0 refuses the second).
 
 Claims live as long as the program's run (keyed by the runtime's per-run RPC manager), so tests that run many
@@ -20,12 +21,15 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from typing import Any, Hashable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Optional
 
 import pulumi
 from pulumi.runtime import settings
 
 from ..contract import CLIENT_TYPE
+
+if TYPE_CHECKING:
+    from ..model.config import ApplicationConfig
 
 
 class NameCollisionError(pulumi.RunError):
@@ -72,6 +76,14 @@ def tenant_object(
 ) -> Claim:
     where = "the default auth0 provider" if provider is None else "the same auth0 provider"
     return Claim(("tenant", provider, kind, value), holder, f"{kind} {value!r} (through {where})", by, reservation)
+
+
+def client_identity(app: "ApplicationConfig") -> tuple[str, str]:
+    """How the tenant tells an application's client apart: its pinned client id when it has one (an adopted client
+    whose Auth0 name is not unique, which the rules allow), else its Auth0 name."""
+    if app.client_id:
+        return "Auth0 client id", app.client_id
+    return "Auth0 client name", app.auth0_name
 
 
 def application_reservation(parent: Optional[pulumi.Resource], name: str) -> Hashable:

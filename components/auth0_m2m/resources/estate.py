@@ -139,7 +139,7 @@ class Estate(pulumi.ComponentResource):
             wanted.append(claims.resource_name(
                 parent, f"{ESTATE_TYPE}${M2M_APPLICATION_TYPE}", app_name, holder, by
             ))
-            wanted.append(claims.tenant_object(provider, "Auth0 client name", app.auth0_name, app_holder, by))
+            wanted.append(claims.tenant_object(provider, *claims.client_identity(app), app_holder, by))
         claims.claim(
             estate,
             wanted,

@@ -281,3 +281,23 @@ def test_claims_belong_to_one_program_run():
     config = validate(estate("prod"), "test")
     for _ in range(2):
         assert names(run(lambda: Estate("prod", config)), CLIENT) == ["billing-sync"]
+
+
+def test_adopted_clients_pinned_by_id_may_share_an_auth0_name():
+    """`auth0-m2m import` adopts a tenant's clients of one name, each pinned by its client_id (the rules allow it):
+    the claim is the pinned id, so the estate is no collision with itself; a second pin of one id still is."""
+    pinned = [
+        {"name": "sync-a", "display_name": "sync", "client_id": "A" * 32, "grants": [{"api": "orders"}]},
+        {"name": "sync-b", "display_name": "sync", "client_id": "B" * 32, "grants": [{"api": "orders"}]},
+    ]
+    monitor = run(lambda: Estate("dev", validate(estate("dev", applications=pinned), "dev")))
+    assert names(monitor, CLIENT) == ["sync-a", "sync-b"]
+
+    def twice():
+        Estate("a", validate(estate("a", applications=pinned[:1]), "a"), name_scope="a")
+        Estate("b", validate(estate("b", organizations={}, apis={"orders": {"identifier": "https://o-b/"}},
+                                    applications=[{**pinned[0], "grants": [{"api": "orders"}]}]), "b"), name_scope="b")
+
+    with pytest.raises(NameCollisionError) as error:
+        run(twice)
+    assert f"Auth0 client id '{'A' * 32}'" in str(error.value)
