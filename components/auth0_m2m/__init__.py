@@ -20,7 +20,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from .contract import NAMESPACE, stack_file_name
+from .contract import NAMESPACE, PROVIDER_VERSION, stack_file_name
 
 # Exports are imported on first use: the `auth0-m2m` command (tools) needs neither Pulumi nor pulumi_auth0,
 # which take seconds to import, and the workflows run it for every pull request.
@@ -62,6 +62,7 @@ __all__ = [
     "NAMESPACE",
     "OrganizationConfig",
     "OrganizationUsage",
+    "PROVIDER_VERSION",
     "Problem",
     "StackConfig",
     "StackConfigError",

@@ -63,6 +63,20 @@ MAX_JUSTIFICATION_LENGTH = 500
 #: Auth0 refuses the 101st client grant linked to one organization (409 "Quota exceeded").
 MAX_GRANTS_PER_ORGANIZATION = 100
 
+# --- The auth0 provider plugin -----------------------------------------------------------------------------
+#: The plugin version every auth0 resource and function of the library asks the engine for: the project's build
+#: of pulumi-auth0 3.41.0 (``AUTH0_M2M_PROVIDER_VERSION`` in scripts/toolchain.lock, kept equal by a test). No
+#: official release has this version, so an official plugin is never picked for the library's resources; a
+#: machine without the build fails when the provider is loaded, before the first change.
+PROVIDER_VERSION = "3.41.0-auth0m2m.1"
+#: A function only the project's build has (``getM2mBuild``: its version and fixes; no tenant request). The
+#: library invokes it before registering anything; another plugin answers "unrecognized data function".
+PROVIDER_BUILD_FUNCTION = "auth0:index/getM2mBuild:getM2mBuild"
+#: The fix the library relies on: an organization's link is read by grant id, not from its first page.
+PROVIDER_LINK_READ_FIX = "organization-client-grant-read-by-grant-id"
+#: Links per organization a plugin without that fix can read (the first page of the organization's links).
+UPSTREAM_LINKS_READ_PER_ORGANIZATION = 50
+
 # --- Pulumi type tokens ------------------------------------------------------------------------------------
 #: The components' package: type tokens are ``auth0-m2m:index:<Component>``.
 PACKAGE = "auth0-m2m"

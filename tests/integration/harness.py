@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import httpx
 import yaml
@@ -55,6 +55,21 @@ def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[
     return env
 
 
+def plugin_home(directory: Path, env: dict[str, str], plugins: dict[str, Path]) -> Path:
+    """A PULUMI_HOME of its own in ``directory`` with exactly these auth0 plugins (version -> binary),
+    as a machine with another set of plugins (an official install, an old cache) would have."""
+    directory.mkdir(parents=True)
+    for version, binary in plugins.items():
+        subprocess.run(
+            ["pulumi", "plugin", "install", "resource", "auth0", version, "--file", str(binary)],
+            env={**env, "PULUMI_HOME": str(directory)},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return directory
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -88,6 +103,24 @@ class Emulator:
             self._management = self.running.management_client()
         return self._management.request(method, f"/api/v2{path}", **kwargs)
 
+    def management_client_with_scopes(self, scopes: Iterable[str], name: str = "scoped-management-client") -> tuple[str, str]:
+        """A new machine-to-machine client authorized for the Management API with exactly ``scopes`` (a client
+        grant on the tenant's Management API audience), as a platform engineer would create one for Pulumi.
+        Returns its client id and secret. It is a client of the tenant like any other: tests that count the
+        tenant's clients leave it out by id."""
+        created = self.management(
+            "POST", "/clients", json={"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]}
+        )
+        assert created.status_code == 201, created.text
+        client = created.json()
+        grant = self.management(
+            "POST",
+            "/client-grants",
+            json={"client_id": client["client_id"], "audience": self.connection["audience"], "scope": sorted(set(scopes))},
+        )
+        assert grant.status_code == 201, grant.text
+        return client["client_id"], client["client_secret"]
+
     def token(self, client_id: str, client_secret: str, audience: str, organization: Optional[str] = None) -> httpx.Response:
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "audience": audience}
         if organization:
@@ -108,42 +141,16 @@ class Emulator:
         return self.http.get("/__emulator/state").raise_for_status().json()
 
 
-class PulumiProject:
-    """A copy of this project in ``root``, run with the real Pulumi CLI against ``emulator``."""
+class PulumiProgram:
+    """A Pulumi program in ``root`` run with the real Pulumi CLI (offline, its own file backend) against ``emulator``."""
 
-    def __init__(self, root: Path, emulator: Emulator, stack: str = "local", source: Optional[Path] = None):
-        """``source``: another program to copy instead of this project's (e.g. one of examples/)."""
+    def __init__(self, root: Path, emulator: Emulator, stack: str):
         self.root = root
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        if source is None:
-            copy_project(root)
-        else:
-            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sdks", "node_modules", "Pulumi.*.yaml"))
-        self._forget_machine_settings()
         self.state_dir = root / ".state" / "backend"
         self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)
-        self.run("stack", "init")
-        self.run("config", "set", "auth0:domain", emulator.connection["domain"])
-        self.run("config", "set", "auth0:clientId", emulator.connection["client_id"])
-        self.run("config", "set", "--secret", "auth0:clientSecret", input=emulator.connection["client_secret"])
-
-    def _forget_machine_settings(self) -> None:
-        """Drop what scripts/main may have written into the checkout's stack file on this machine
-        (connection settings, the passphrase's salt): this project gets its own."""
-        if not self.stack_file.exists():
-            return
-        document = yaml.safe_load(self.stack_file.read_text())
-        document.pop("encryptionsalt", None)
-        config = document.get("config") or {}
-        for key in [k for k in config if k.startswith("auth0:")]:
-            del config[key]
-        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
-
-    @property
-    def stack_file(self) -> Path:
-        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
 
     def run(self, *args: str, check: bool = True, input: Optional[str] = None, timeout: float = 900) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -190,6 +197,52 @@ class PulumiProject:
         if check and result.returncode != 0:
             raise AssertionError(f"access check failed:\n{result.stdout}\n{result.stderr}")
         return result
+
+
+class PulumiProject(PulumiProgram):
+    """A copy of this project (or of ``source``, another program, e.g. one of examples/) in ``root``, connected to
+    ``emulator`` with its management client (or ``credentials``: client id and secret of another one)."""
+
+    def __init__(
+        self,
+        root: Path,
+        emulator: Emulator,
+        stack: str = "local",
+        source: Optional[Path] = None,
+        credentials: Optional[tuple[str, str]] = None,
+    ):
+        if source is None:
+            copy_project(root)
+        else:
+            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sdks", "node_modules", "Pulumi.*.yaml"))
+        super().__init__(root, emulator, stack)
+        self._forget_machine_settings()
+        client_id, client_secret = credentials or (emulator.connection["client_id"], emulator.connection["client_secret"])
+        self.run("stack", "init")
+        self.run("config", "set", "auth0:domain", emulator.connection["domain"])
+        self.run("config", "set", "auth0:clientId", client_id)
+        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
+
+    def use_credentials(self, client_id: str, client_secret: str) -> None:
+        """Connect the stack with another management client from now on."""
+        self.run("config", "set", "auth0:clientId", client_id)
+        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
+
+    def _forget_machine_settings(self) -> None:
+        """Drop what scripts/main may have written into the checkout's stack file on this machine
+        (connection settings, the passphrase's salt): this project gets its own."""
+        if not self.stack_file.exists():
+            return
+        document = yaml.safe_load(self.stack_file.read_text())
+        document.pop("encryptionsalt", None)
+        config = document.get("config") or {}
+        for key in [k for k in config if k.startswith("auth0:")]:
+            del config[key]
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
 
     def edit_config(self, change: Callable[[dict], None]) -> None:
         """Change the estate in the stack file: ``change`` gets {"organizations": ..., "applications": ...}."""

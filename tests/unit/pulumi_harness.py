@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime import mocks, settings
 
+from auth0_m2m import contract
+
 PROJECT = "auth0-m2m"
 
 
@@ -28,6 +30,7 @@ class Registration:
     inputs: dict
     transforms: int
     aliases: list = field(default_factory=list)
+    version: str = ""
 
     @property
     def parent_type(self) -> Optional[str]:
@@ -62,6 +65,8 @@ class TenantMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == contract.PROVIDER_BUILD_FUNCTION:
+            return {"id": "auth0-m2m", "version": contract.PROVIDER_VERSION, "fixes": [contract.PROVIDER_LINK_READ_FIX]}
         if args.token == "auth0:index/getOrganization:getOrganization":
             return {"id": f"org_lookup{args.args['name']}"[:20], "name": args.args["name"]}
         return {}
@@ -72,6 +77,7 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(tenant)
         self.registrations: dict[str, Registration] = {}
         self.calls: list[tuple[str, dict]] = []
+        self.call_versions: list[tuple[str, str]] = []
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -86,11 +92,13 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=dict(pulumi.runtime.rpc.deserialize_properties(request.object)),
             transforms=len(request.transforms),
             aliases=list(request.aliases),
+            version=request.version,
         )
         return response
 
     def Invoke(self, request):
         self.calls.append((request.tok, dict(pulumi.runtime.rpc.deserialize_properties(request.args))))
+        self.call_versions.append((request.tok, request.version))
         return super().Invoke(request)
 
     def of_type(self, type_: str) -> list[Registration]:
@@ -100,9 +108,11 @@ class RecordingMonitor(mocks.MockMonitor):
         return next(r for r in self.registrations.values() if r.type == type_ and r.name == name)
 
 
-def run(program: Callable[[], Any], stack: str = "test", config: Optional[dict] = None) -> RecordingMonitor:
+def run(
+    program: Callable[[], Any], stack: str = "test", config: Optional[dict] = None, tenant: Optional[TenantMocks] = None
+) -> RecordingMonitor:
     """Run ``program`` under mocks until every registration finished; return what was registered."""
-    monitor = RecordingMonitor(TenantMocks())
+    monitor = RecordingMonitor(tenant or TenantMocks())
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config or {})
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

@@ -12,6 +12,7 @@ from ..contract import M2M_APPLICATION_TYPE, SUBJECT_TYPE, RecordedApplication
 from ..model.config import ApplicationConfig
 from ..model.validation import validate_application
 from . import naming
+from .provider import links_per_organization, require_link_capacity, resource_options
 
 
 def _described(description: str, **kwargs):
@@ -76,6 +77,12 @@ class M2MApplication(pulumi.ComponentResource):
             production=args.production,
             source=args.source or f"M2MApplication {app.name!r}",
         )
+        # Before anything is registered: the plugin serving this application must read every link it will create.
+        require_link_capacity(
+            opts,
+            links_per_organization([grant.organizations for grant in app.grants]),
+            args.source or f"M2MApplication {app.name!r}",
+        )
         super().__init__(self.TYPE, name, _component_props(args), opts)
 
         self.client = auth0.Client(
@@ -87,13 +94,13 @@ class M2MApplication(pulumi.ComponentResource):
             description=app.description,
             client_metadata=dict(app.metadata),
             default_organization=_default_organization(app, args.organization_ids),
-            opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name))),
+            opts=resource_options(parent=self, aliases=naming.aliases(naming.client(app.name))),
         )
         credentials = auth0.ClientCredentials(
             naming.credentials(app.name),
             client_id=self.client.client_id,
             authentication_method=app.authentication_method.value,
-            opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name))),
+            opts=resource_options(parent=self.client, aliases=naming.aliases(naming.credentials(app.name))),
         )
 
         grant_ids: dict[str, pulumi.Output[str]] = {}
@@ -111,7 +118,7 @@ class M2MApplication(pulumi.ComponentResource):
                 # Always explicit (client-credentials grants are "client" grants): the API's default never
                 # shows up as a diff.
                 subject_type=SUBJECT_TYPE,
-                opts=pulumi.ResourceOptions(
+                opts=resource_options(
                     parent=self.client,
                     depends_on=list(args.api_dependencies.get(grant.api, ())),
                     aliases=naming.aliases(grant_name),
@@ -123,7 +130,7 @@ class M2MApplication(pulumi.ComponentResource):
                     link_name,
                     organization_id=args.organization_ids[organization],
                     grant_id=client_grant.id,
-                    opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name)),
+                    opts=resource_options(parent=client_grant, aliases=naming.aliases(link_name)),
                 )
             grant_ids[audience] = client_grant.id
             self.authorized_organizations[audience] = list(grant.organizations)

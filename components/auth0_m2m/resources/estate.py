@@ -17,6 +17,7 @@ from ..model.validation import validate
 from . import naming
 from .application import M2MApplication, M2MApplicationArgs
 from .protection import protect_clients_and_grants
+from .provider import invoke_output_options, links_per_organization, require_link_capacity, resource_options
 
 
 class Estate(pulumi.ComponentResource):
@@ -37,6 +38,13 @@ class Estate(pulumi.ComponentResource):
         """``config``: from a stack file (:func:`auth0_m2m.load_program_config`) or built in code; either way it
         passes the one validation gate here, before anything is registered."""
         config = validate(config, source or f"Estate {name!r}")
+        # Before anything is registered: the plugin serving this estate must read every link it will create.
+        require_link_capacity(
+            opts,
+            links_per_organization([grant.organizations for app in config.applications for grant in app.grants]),
+            source or f"Estate {name!r}",
+            record=False,
+        )
         if config.protected:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
@@ -86,12 +94,12 @@ class Estate(pulumi.ComponentResource):
                 naming.organization(org_name),
                 name=org_name,
                 display_name=org.display_name or org_name,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options(parent=self),
             ).id
         if org.id is not None:
             return org.id
         # One lookup per organization per run: the id is shared by every grant that names it.
-        return auth0.get_organization_output(name=org_name, opts=pulumi.InvokeOutputOptions(parent=self)).id
+        return auth0.get_organization_output(name=org_name, opts=invoke_output_options(parent=self)).id
 
     def _apis(self, config: StackConfig) -> tuple[dict[str, str], dict[str, list[pulumi.Resource]]]:
         audiences: dict[str, str] = {}
@@ -108,7 +116,7 @@ class Estate(pulumi.ComponentResource):
                 token_lifetime=api.token_lifetime,
                 allow_offline_access=False,
                 skip_consent_for_verifiable_first_party_clients=True,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options(parent=self),
             )
             dependencies[key] = [server]
             if api.scopes:
@@ -120,7 +128,7 @@ class Estate(pulumi.ComponentResource):
                             auth0.ResourceServerScopesScopeArgs(name=value, description=description)
                             for value, description in api.scopes.items()
                         ],
-                        opts=pulumi.ResourceOptions(parent=server),
+                        opts=resource_options(parent=server),
                     )
                 )
         return audiences, dependencies

@@ -10,6 +10,9 @@
 //   - a `name` input that is left out is auto-named "<logical name>-<7 random hex chars>" (SetAutonaming);
 //   - auth0_client.description and auth0_role.description default to "Managed by Pulumi".
 //
+// One addition of the project's own: the data source auth0_m2m_build (build_marker.go), by which a program
+// tells this build from the official one.
+//
 // Property names, types and secrets come from the Terraform schema through the bridge, as they do for the
 // official build.
 package provider
@@ -26,8 +29,10 @@ const managedByPulumi = "Managed by Pulumi"
 
 // Provider returns the bridge configuration for the auth0 provider at the given version.
 func Provider(version string) tfbridge.ProviderInfo {
+	tf := shim.NewProvider()
+	addBuildMarker(tf, version)
 	prov := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(shim.NewProvider()),
+		P:           shimv2.NewProvider(tf),
 		Name:        "auth0",
 		DisplayName: "Auth0",
 		Version:     version,
