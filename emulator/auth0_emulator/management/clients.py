@@ -490,7 +490,8 @@ async def get_client(call: Call) -> Response:
 async def update_client(call: Call) -> Response:
     body = validate_body(await call.body(), UPDATE_SCHEMA)
     client_id = call.param("id")
-    if "client_secret" in body and not (call.has_scope("update:client_keys") or call.has_scope("update:clients")):
+    # Auth0: "The client_secret and signing_key attributes can only be updated with the update:client_keys scope."
+    if "client_secret" in body and not call.has_scope("update:client_keys"):
         raise ApiError(403, "Insufficient scope, expected any of: update:client_keys", "insufficient_scope")
     with call.store.tx() as conn:
         found = store.get_client(conn, client_id)
