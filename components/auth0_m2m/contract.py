@@ -68,7 +68,7 @@ MAX_GRANTS_PER_ORGANIZATION = 100
 #: of pulumi-auth0 3.41.0 (``AUTH0_M2M_PROVIDER_VERSION`` in scripts/toolchain.lock, kept equal by a test). No
 #: official release has this version, so an official plugin is never picked for the library's resources; a
 #: machine without the build fails when the provider is loaded, before the first change.
-PROVIDER_VERSION = "3.41.0-auth0m2m.1"
+PROVIDER_VERSION = "3.41.1-auth0m2m.1"
 #: A function only the project's build has (``getM2mBuild``: its version and fixes; no tenant request). The
 #: library invokes it before registering anything; another plugin answers "unrecognized data function".
 PROVIDER_BUILD_FUNCTION = "auth0:index/getM2mBuild:getM2mBuild"

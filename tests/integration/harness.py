@@ -224,9 +224,14 @@ class PulumiProject(PulumiProgram):
         self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
 
     def use_credentials(self, client_id: str, client_secret: str) -> None:
-        """Connect the stack with another management client from now on."""
-        self.run("config", "set", "auth0:clientId", client_id)
-        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
+        """Connect with another management client from now on, the way CI does: ``AUTH0_CLIENT_ID`` and
+        ``AUTH0_CLIENT_SECRET`` in the environment and none in the stack config. (Credentials in the stack config
+        are recorded in the state's provider at `up`, and `refresh` and `destroy` use those, whatever the config
+        says by then.)"""
+        for key in ("auth0:clientId", "auth0:clientSecret"):
+            self.run("config", "rm", key, check=False)
+        self.env["AUTH0_CLIENT_ID"] = client_id
+        self.env["AUTH0_CLIENT_SECRET"] = client_secret
 
     def _forget_machine_settings(self) -> None:
         """Drop what scripts/main may have written into the checkout's stack file on this machine

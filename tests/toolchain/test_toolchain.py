@@ -127,10 +127,10 @@ def test_the_library_requests_the_version_the_bootstrap_builds():
     from auth0_m2m import contract
 
     assert contract.PROVIDER_VERSION == LOCK["AUTH0_M2M_PROVIDER_VERSION"]
-    # A prerelease of the SDK's version: the engine then accepts only an exact match, and no official release
-    # has it (a build-metadata suffix would match the official 3.41.0).
-    assert contract.PROVIDER_VERSION.startswith(LOCK["PULUMI_AUTH0_VERSION"] + "-")
-    assert "+" not in contract.PROVIDER_VERSION
+    # A prerelease (the engine then accepts only an exact match; build metadata would match the official
+    # release) of the patch after the SDK's version (so it sorts above what the SDK declares).
+    major, minor, patch = (int(x) for x in LOCK["PULUMI_AUTH0_VERSION"].split("."))
+    assert re.fullmatch(rf"{major}\.{minor}\.{patch + 1}-auth0m2m\.\d+", contract.PROVIDER_VERSION)
 
 
 def test_bootstrap_replaces_a_plugin_it_did_not_build(bootstrap, toolchain_env, tmp_path):

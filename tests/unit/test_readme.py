@@ -16,3 +16,9 @@ REFERENCE = README[README.index("## Stack configuration reference") : README.ind
 def test_every_field_is_documented(model):
     missing = [name for name in model.model_fields if f"| `{name}` |" not in REFERENCE]
     assert not missing, f"{model.__name__} fields missing from the README's reference: {missing}"
+
+
+def test_the_scope_table_is_the_models():
+    from auth0_m2m.model.scopes import markdown_table
+
+    assert markdown_table() in README

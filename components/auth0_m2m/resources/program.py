@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pulumi
@@ -10,11 +11,15 @@ from .. import contract
 from ..model.config import StackConfig
 from ..model.errors import StackConfigError
 from ..model.loading import validate_engine_config
+from ..model.scopes import Command, missing_scopes_message, scopes_for
 from .estate import Estate
+from .management_token import ManagementCredentials, ManagementTokenError, granted_scopes
 
 
 def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
     """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
+    Then the provider's Management API client is checked for the scopes this run needs
+    (:func:`check_management_scopes`).
 
     The engine hands the program every config key as text (objects and lists as JSON); this reads them
     with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
@@ -22,11 +27,39 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = c
     (Pulumi prints the message without a traceback) before any resource has been registered.
     """
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
-    config, secret_keys = read_pulumi_config()
+    values, secret_keys = read_pulumi_config()
     try:
-        return validate_engine_config(config, secret_keys, source, namespace)
+        config = validate_engine_config(values, secret_keys, source, namespace)
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    provider = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith("auth0:") and value}
+    check_management_scopes(config, source, provider)
+    return config
+
+
+def check_management_scopes(config: StackConfig, source: str, provider: dict[str, str]) -> None:
+    """Before anything is registered: the provider's Management API client holds every scope this run needs
+    (``provider``: the stack's ``auth0:`` keys without their prefix; ``AUTH0_*`` variables fill in the rest).
+
+    ``pulumi up`` needs the scopes of :data:`~auth0_m2m.model.scopes.Command.UP` for this stack (one token request
+    per run); a preview only those of its organization lookups by name, and none at all (so no request) when
+    every organization is given by id or created by the stack. Skipped when the provider is not configured
+    through ``auth0:`` stack config or ``AUTH0_*`` variables (an explicit provider of the program's own).
+    """
+    command = Command.PREVIEW if pulumi.runtime.is_dry_run() else Command.UP
+    needed = scopes_for(command, config)
+    if not needed:
+        return
+    credentials = ManagementCredentials.of_provider(provider, os.environ)
+    if credentials is None:
+        return
+    try:
+        granted = granted_scopes(credentials)
+    except ManagementTokenError as error:
+        raise pulumi.RunError(f"{source}: {error}. Nothing was deployed.") from None
+    missing = {scope: why for scope, why in needed.items() if scope not in granted}
+    if missing:
+        raise pulumi.RunError(missing_scopes_message(command, missing, credentials.who, source) + " Nothing was deployed.")
 
 
 def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:

@@ -21,13 +21,14 @@ from .. import __version__
 from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, NAMESPACE, PRODUCTION_KEY
 from ..model.errors import StackConfigError
 from ..model.loading import find_project, read_project, read_stack_file, stack_path
+from ..model.scopes import Command, missing_scopes_message, scopes_for
 from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
 from .diff import StackDiff, stack_diff
 from .from_state import Scope, scopes_from_state
 from .management import ManagementClient
 from .markdown import GITHUB_COMMENT_LIMIT, truncate
 from .output import CommandError, Exit, Group, finish, json_option, problem_errors
-from .pulumi_cli import PulumiError, pulumi_read
+from .pulumi_cli import PulumiError, provider_settings, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
@@ -343,7 +344,7 @@ def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str],
         outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
         scopes = [Scope(source="", config=config, outputs=outputs)]
         expected_from = "the stack config"
-    domain = domain or _pulumi_config(stack, "auth0:domain", project)
+    domain = domain or _stack_domain(stack, project)
     tokens = TokenClient(domain, verify=tls_verification(ca_cert))
     checks = []
     try:
@@ -434,16 +435,16 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
     """
     project = _project(project_dir)
     assert project is not None
+    config = _read(stack_path(project, stack), project).validate()
+    credentials = _credentials(stack, project)
+    _require_scopes(Command.RECOVER, config, credentials, stack)
     deployment = export_stack(stack, cwd=str(project))
     resolutions = []
     if not pending_creates(deployment):
         click.echo(f"stack {stack}: no pending creates; running a plain refresh")
     else:
         tenant = ManagementClient(
-            _pulumi_config(stack, "auth0:domain", project),
-            _pulumi_config(stack, "auth0:clientId", project),
-            _pulumi_config(stack, "auth0:clientSecret", project),
-            verify=tls_verification(None),
+            credentials.domain, credentials.client_id, credentials.client_secret, verify=tls_verification(None)
         )
         try:
             resolutions = resolve_pending(deployment, tenant)
@@ -455,6 +456,98 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
     result = refresh(stack, project, resolutions, say=click.echo)
     sys.stderr.write(result.stderr)
     sys.exit(Exit.OK if result.returncode == 0 else Exit.EXTERNAL)
+
+
+# --------------------------------------------------------------------------------------------------
+# scopes
+
+
+@main.command("scopes")
+@click.option("--stack", "stack", required=True, help="A stack of the project, by name: its file decides what is needed.")
+@click.option(
+    "--check",
+    "check",
+    type=click.Choice([c.value for c in Command]),
+    help="Request a token with the stack's credentials (stack config, else AUTH0_* variables) and exit 1, naming "
+    "each scope, when one that COMMAND needs is missing.",
+)
+@project_dir_option
+@json_option
+def scopes_command(stack: str, check: Optional[str], project_dir: Optional[Path], as_json: bool) -> None:
+    """The Auth0 Management API scopes each command needs for a stack, and why.
+
+    With --check COMMAND: verify the stack's Management API client before running COMMAND (the workflows do
+    this before every Pulumi command; `pulumi up` also checks by itself).
+    """
+    project = _project(project_dir)
+    assert project is not None
+    config = _read(stack_path(project, stack), project).validate()
+    table = {command.value: scopes_for(command, config) for command in Command}
+    result: dict[str, Any] = {
+        "stack": stack,
+        "commands": [{"command": name, "scopes": [{"scope": s, "why": why} for s, why in needed.items()]}
+                     for name, needed in table.items()],
+        "check": None,
+    }
+    if check is None:
+        def human() -> None:
+            click.echo(f"Management API scopes for stack {stack}:")
+            for name, needed in table.items():
+                click.echo(f"\n{name}: {'none' if not needed else ' '.join(needed)}")
+                for scope, why in needed.items():
+                    click.echo(f"  {scope}: {why}")
+
+        finish("scopes", Exit.OK, result, human)
+    command = Command(check)
+    needed = table[command.value]
+    if not needed:
+        result["check"] = {"command": command.value, "client": None, "missing": [], "extra": []}
+        finish("scopes", Exit.OK, result, lambda: click.echo(f"stack {stack}: `{command.value}` needs no Management API scope"))
+    credentials = _credentials(stack, project)
+    granted = _require_scopes(command, config, credentials, stack)
+    extra = sorted(granted - set(needed))
+    result["check"] = {"command": command.value, "client": credentials.client_id, "missing": [], "extra": extra}
+
+    def checked() -> None:
+        click.echo(f"stack {stack}: the client {credentials.who} holds every scope `{command.value}` needs ({len(needed)})")
+        if extra:
+            click.echo(f"  it also holds {len(extra)} that `{command.value}` does not need: {' '.join(extra)}")
+
+    finish("scopes", Exit.OK, result, checked)
+
+
+def _credentials(stack: str, project: Path):
+    """The stack's Management API credentials as the provider finds them: stack config, else AUTH0_* variables."""
+    from ..resources.management_token import ManagementCredentials  # imports Pulumi: only for the commands using it
+
+    try:
+        settings = provider_settings(stack, cwd=project)
+    except PulumiError:
+        settings = {}  # no stack config readable here (e.g. no passphrase): the variables may still be set
+    credentials = ManagementCredentials.of_provider(settings, os.environ)
+    if credentials is None or not credentials.client_id:
+        raise CommandError(
+            f"stack {stack}: no Management API client: set auth0:domain, auth0:clientId and auth0:clientSecret "
+            "(a secret) in the stack, or AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET",
+            Exit.USAGE, kind="usage",
+        )
+    return credentials
+
+
+def _require_scopes(command: Command, config, credentials, stack: str) -> frozenset[str]:
+    """The client's scopes; ends the command (exit 1) naming each scope ``command`` needs and the client lacks."""
+    from ..resources.management_token import ManagementTokenError, granted_scopes
+
+    needed = scopes_for(command, config)
+    try:
+        granted = granted_scopes(credentials)
+    except ManagementTokenError as error:
+        raise CommandError(f"stack {stack}: {error}", Exit.EXTERNAL) from None
+    missing = {scope: why for scope, why in needed.items() if scope not in granted}
+    if missing:
+        raise CommandError(missing_scopes_message(command, missing, credentials.who, f"stack {stack}"),
+                           Exit.FINDINGS, kind="findings")
+    return granted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -478,9 +571,12 @@ def _write(text: str, output: Optional[Path]) -> None:
         click.echo(text, nl=False)
 
 
-def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:
+def _stack_domain(stack: str, project_dir: Path) -> str:
+    """The tenant domain: the stack's auth0:domain, else AUTH0_DOMAIN (as the provider reads it)."""
     try:
-        return pulumi_read(stack, "config", "get", key, cwd=project_dir).strip()
+        return pulumi_read(stack, "config", "get", "auth0:domain", cwd=project_dir).strip()
     except PulumiError as error:
+        if os.environ.get("AUTH0_DOMAIN"):
+            return os.environ["AUTH0_DOMAIN"]
         raise CommandError(str(error), Exit.EXTERNAL) from None
 

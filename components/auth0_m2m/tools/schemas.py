@@ -157,12 +157,39 @@ class StacksResult(_Shape):
     stacks: list[StackEntry]
 
 
+# --- scopes ----------------------------------------------------------------------------------------------------
+class ScopeNeed(_Shape):
+    scope: str = Field(description="A Management API scope, e.g. create:clients.")
+    why: str = Field(description="What the command does with it.")
+
+
+class CommandScopes(_Shape):
+    command: str = Field(description="preview, preview --refresh, refresh, up, destroy, recover, access-check, "
+                         "report or diff.")
+    scopes: list[ScopeNeed] = Field(description="Every scope the command needs for this stack (empty: none).")
+
+
+class ScopesCheck(_Shape):
+    command: str
+    client: Optional[str] = Field(description="The client checked (null: the command needs no scope, no token "
+                                  "was requested).")
+    missing: list[str] = Field(description="Scopes the command needs and the client lacks (the check fails).")
+    extra: list[str] = Field(description="Scopes the client holds that the command does not need.")
+
+
+class ScopesResult(_Shape):
+    stack: str
+    commands: list[CommandScopes]
+    check: Optional[ScopesCheck] = Field(description="With --check COMMAND: the client's scopes compared.")
+
+
 RESULTS: dict[str, type[BaseModel]] = {
     "validate": ValidateResult,
     "report": ReportResult,
     "diff": DiffResult,
     "access-check": AccessCheckResult,
     "stacks": StacksResult,
+    "scopes": ScopesResult,
 }
 
 

@@ -1,0 +1,245 @@
+"""Least privilege, proven: every command runs with a management client holding exactly the scopes
+``auth0-m2m scopes`` documents for it (the table in ``auth0_m2m.model.scopes``), each of those scopes is needed
+(a request the command made is allowed by no other documented scope, as the tenant enforces them route by
+route, like Auth0), and without one of them the command stops with a message naming it.
+
+The stack exercises every kind of change: organizations and APIs it creates, one organization looked up by
+name, creates, updates and deletes of each resource type, a recovery that imports a pending create, and destroy.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+
+import pytest
+
+import auth0_emulator.app  # noqa: F401 - builds the routes, which fill the scope table
+from auth0_emulator.management.common import ROUTE_SCOPES
+from auth0_m2m import load_stack_file
+from auth0_m2m.model.scopes import Command, StackNeeds, required_scopes, scopes_for
+from auth0_m2m.resources.management_token import ManagementCredentials, granted_scopes
+
+from .harness import REPO, Emulator, PulumiProject
+
+pytestmark = pytest.mark.integration
+
+ORDERS = "https://orders.least-privilege.example.com/"
+BILLING = "https://billing.least-privilege.example.com/"
+
+
+def estate(e: dict) -> None:
+    e["organizations"] = {"acme": {"manage": True, "display_name": "Acme"}, "globex": {"manage": True}, "partner": {}}
+    e["apis"] = {
+        "orders": {"identifier": ORDERS, "manage": True, "scopes": {"read:orders": "Read", "write:orders": "Write"}},
+        "billing": {"identifier": BILLING, "manage": True},
+    }
+    e["applications"] = [
+        {"name": "sync", "default_organization": "acme", "grants": [
+            {"api": "orders", "scopes": ["read:orders"], "organization_usage": "require",
+             "organizations": ["acme", "globex", "partner"]}]},
+        {"name": "ledger", "grants": [{"api": "billing", "organization_usage": "allow", "organizations": ["globex"]}]},
+    ]
+
+
+def change_everything(e: dict) -> None:
+    """An update, and a delete, of every resource type."""
+    e["organizations"]["acme"]["display_name"] = "Acme Corporation"
+    del e["organizations"]["globex"]
+    e["apis"]["orders"]["token_lifetime"] = 7200
+    del e["apis"]["billing"]
+    sync = e["applications"][0]
+    sync["description"] = "Syncs orders"
+    sync["grants"][0]["scopes"] = ["read:orders", "write:orders"]
+    sync["grants"][0]["organizations"] = ["acme", "partner"]
+    e["applications"] = [sync]
+
+
+class Scoped:
+    """Runs commands of ``project`` each with a fresh management client holding exactly that command's scopes,
+    and records which Management API routes each command called."""
+
+    def __init__(self, emulator: Emulator, project: PulumiProject):
+        self.emulator = emulator
+        self.project = project
+        self.routes: dict[Command, Counter] = {}
+
+    def config(self):
+        return load_stack_file(self.project.stack_file)
+
+    def use(self, command: Command, without: str | None = None) -> dict[str, str]:
+        scopes = scopes_for(command, self.config())
+        held = [s for s in scopes if s != without]
+        client = self.emulator.management_client_with_scopes(held, name=f"{command.value.replace(' ', '')}-client")
+        self.project.use_credentials(*client)
+        self.emulator.reset_requests()
+        return scopes
+
+    def record(self, command: Command) -> None:
+        used = Counter(self.emulator.requests()["by_route"])
+        self.routes.setdefault(command, Counter()).update(used)
+
+    def tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args, "--stack", self.project.stack],
+            cwd=self.project.root, env={**self.project.env, "COLUMNS": "200"}, capture_output=True, text=True,
+            timeout=900,
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+
+def unneeded(documented: set[str], routes: Counter) -> set[str]:
+    """Documented scopes no request needed: each request is allowed by the route's scopes (any of) that are
+    documented; a scope is needed when it was the only documented one allowing some request."""
+    needed = set()
+    for route in routes:
+        method, template = route.split(" ", 1)
+        if template == "/oauth/token":
+            continue
+        allowed = set(ROUTE_SCOPES[(method, template)]) & documented
+        assert allowed, f"{route} was called although no documented scope allows it"
+        if len(allowed) == 1:
+            needed |= allowed
+    return documented - needed
+
+
+def pending_create(project: PulumiProject, urn_suffix: str) -> str:
+    """Turn one resource of the state into a create an interrupted `up` left pending; returns its id. Written
+    into the file backend's checkpoint: `pulumi stack import` drops pending operations."""
+    checkpoint_file = project.state_dir / ".pulumi" / "stacks" / "auth0-m2m" / f"{project.stack}.json"
+    checkpoint = json.loads(checkpoint_file.read_text())
+    deployment = checkpoint["checkpoint"]["latest"]
+    target = next(r for r in deployment["resources"] if r["urn"].endswith(urn_suffix))
+    deployment["resources"].remove(target)
+    pending = {k: v for k, v in target.items() if k not in ("id", "outputs")}
+    deployment["pending_operations"] = [{"resource": pending, "type": "creating"}]
+    checkpoint_file.write_text(json.dumps(checkpoint))
+    return target["id"]
+
+
+def test_every_command_runs_with_exactly_its_documented_scopes(tmp_path, emulator):
+    assert emulator.management("POST", "/organizations", json={"name": "partner"}).status_code == 201
+    project = PulumiProject(tmp_path / "project", emulator)
+    project.edit_config(estate)
+    scoped = Scoped(emulator, project)
+    assert StackNeeds.of(scoped.config()) == StackNeeds(True, True, True)
+
+    scoped.use(Command.PREVIEW)
+    project.preview()
+    scoped.record(Command.PREVIEW)
+
+    scoped.use(Command.UP)
+    project.up()
+    scoped.record(Command.UP)
+    scoped.use(Command.ACCESS_CHECK)  # none: it uses the applications' own credentials
+    project.access_check()
+    assert scoped.emulator.requests()["by_route"].keys() <= {"POST /oauth/token"}
+
+    scoped.use(Command.REFRESH)
+    project.run("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    scoped.record(Command.REFRESH)
+    scoped.use(Command.PREVIEW_REFRESH)
+    project.preview("--refresh", "--expect-no-changes")
+    scoped.record(Command.PREVIEW_REFRESH)
+
+    project.edit_config(change_everything)
+    scoped.use(Command.UP)
+    project.up()
+    scoped.record(Command.UP)
+    project.access_check()
+
+    # An interrupted `up` left the authorization of partner pending, before its request reached the tenant:
+    # recover looks it up, clears it, and refreshes; the next `up` creates it.
+    link = f"OrganizationClientGrant::sync/{ORDERS}/partner"
+    organization, grant = pending_create(project, link).split("::")
+    assert emulator.management("DELETE", f"/organizations/{organization}/client-grants/{grant}").status_code == 204
+    scoped.use(Command.RECOVER)
+    recovered = scoped.tool("recover")
+    assert "clear" in recovered.stdout, recovered.stdout
+    scoped.record(Command.RECOVER)
+    scoped.use(Command.UP)
+    project.up()
+    scoped.record(Command.UP)
+    project.preview("--expect-no-changes")
+    project.access_check()
+
+    scoped.use(Command.DESTROY)
+    project.run("destroy", "--yes", "--skip-preview")
+    scoped.record(Command.DESTROY)
+    names = {c["name"] for c in emulator.state()["clients"]}
+    assert not names & {"sync", "ledger"}, names
+    assert [o["name"] for o in emulator.state()["organizations"]] == ["partner"]
+
+    # Every documented scope was needed by some request of its command.
+    needs = StackNeeds(True, True, True)
+    for command, routes in scoped.routes.items():
+        assert unneeded(set(required_scopes(command, needs)), routes) == set(), command
+
+
+def test_without_one_documented_scope_each_command_stops_naming_it(tmp_path, emulator):
+    assert emulator.management("POST", "/organizations", json={"name": "partner"}).status_code == 201
+    project = PulumiProject(tmp_path / "project", emulator)
+    project.edit_config(estate)
+    scoped = Scoped(emulator, project)
+    scoped.use(Command.UP)
+    project.up()
+
+    def stopped(result: subprocess.CompletedProcess, command: Command, scope: str) -> str:
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert f"lacks 1 scope that `{command.value}` needs for this stack: {scope} (" in output, output
+        assert "Traceback" not in output
+        return output
+
+    # `pulumi up` checks its token before registering anything: the silent case (secrets left empty) too.
+    scoped.use(Command.UP, without="read:client_keys")
+    stopped(project.up(check=False), Command.UP, "read:client_keys")
+    assert emulator.requests()["by_route"].keys() <= {"POST /oauth/token"}  # its token request, nothing else
+
+    # A preview checks the scopes of its organization lookups.
+    scoped.use(Command.PREVIEW, without="read:organization_members")
+    stopped(project.preview(check=False), Command.PREVIEW, "read:organization_members")
+    assert "GET /api/v2/organizations/name/{name}" not in emulator.requests()["by_route"]
+
+    # recover checks before it reads anything.
+    scoped.use(Command.RECOVER, without="read:client_keys")
+    stopped(scoped.tool("recover", check=False), Command.RECOVER, "read:client_keys")
+    assert emulator.requests()["by_route"].keys() <= {"POST /oauth/token"}
+
+    # `pulumi refresh` and `destroy` run no program: `auth0-m2m scopes --check` (what the workflows run first)
+    # names the scope, and the command itself fails with Auth0's answer naming it; with the scope, it converges.
+    scoped.use(Command.REFRESH, without="read:organization_client_grants")
+    stopped(scoped.tool("scopes", "--check", "refresh", check=False), Command.REFRESH, "read:organization_client_grants")
+    refreshed = project.run("refresh", "--yes", "--skip-preview", check=False)
+    assert refreshed.returncode != 0
+    assert "Insufficient scope, expected any of: read:organization_client_grants" in refreshed.stdout, refreshed.stdout
+    scoped.use(Command.REFRESH)
+    project.run("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+
+    scoped.use(Command.DESTROY, without="delete:organization_client_grants")
+    stopped(scoped.tool("scopes", "--check", "destroy", check=False), Command.DESTROY,
+            "delete:organization_client_grants")
+    destroyed = project.run("destroy", "--yes", "--skip-preview", check=False)
+    assert destroyed.returncode != 0
+    assert "Insufficient scope, expected any of: delete:organization_client_grants" in destroyed.stdout
+    assert "Traceback" not in destroyed.stdout + destroyed.stderr
+    scoped.use(Command.DESTROY)
+    project.run("destroy", "--yes", "--skip-preview")
+    assert not {c["name"] for c in emulator.state()["clients"]} & {"sync", "ledger"}
+
+
+@pytest.mark.parametrize("command", [c for c in Command if c is not Command.PREVIEW_REFRESH])
+def test_a_token_without_any_one_documented_scope_is_found_lacking_it(module_emulator, command, monkeypatch):
+    """Every scope of every command, against the tenant's real token endpoint: the check sees exactly the one
+    that is missing (the message names it; see the test above for the commands themselves)."""
+    monkeypatch.setenv("SSL_CERT_FILE", module_emulator.ca_cert)
+    needs = StackNeeds(True, True, True)
+    documented = required_scopes(command, needs)
+    domain = module_emulator.connection["domain"]
+    for scope in documented:
+        client_id, secret = module_emulator.management_client_with_scopes([s for s in documented if s != scope])
+        granted = granted_scopes(ManagementCredentials(domain=domain, client_id=client_id, client_secret=secret))
+        assert {s for s in documented if s not in granted} == {scope}
