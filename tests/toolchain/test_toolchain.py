@@ -363,3 +363,23 @@ def test_pulumi_about_names_the_programs_python(pulumi, toolchain_env, tmp_path)
     assert runtime["language"] == "python"
     reported = run([runtime["executable"], "--version"], env).stdout.split()[-1]
     assert runtime["version"] == reported
+
+
+def test_provider_only_installs_the_build_next_to_an_installed_pulumi(bootstrap, toolchain_env, tmp_path):
+    """What the workflows (and a laptop with an official Pulumi) run: only the plugin, with the pulumi on PATH,
+    into that Pulumi's plugin directory."""
+    home = tmp_path / "dot-pulumi"
+    env = {**toolchain_env, "PULUMI_HOME": str(home)}
+    proc = run([str(BOOTSTRAP), "--provider-only"], env, timeout=900)
+    assert "building" not in proc.stderr and "python language host" not in proc.stderr, proc.stderr
+    built = project_build(toolchain_env).read_bytes()
+    for version in (LOCK["AUTH0_M2M_PROVIDER_VERSION"], LOCK["PULUMI_AUTH0_VERSION"]):
+        assert plugin_binary(home, version).read_bytes() == built, version
+
+
+def test_provider_only_needs_a_pulumi(tmp_path):
+    env = clean_base_env(tmp_path)
+    env["AUTH0_M2M_CACHE"] = str(tmp_path / "cache")
+    proc = subprocess.run([str(BOOTSTRAP), "--provider-only"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "--provider-only installs the plugin with the pulumi on PATH, and there is none" in proc.stderr
