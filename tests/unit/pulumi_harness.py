@@ -78,6 +78,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.calls: list[tuple[str, dict]] = []
         self.call_versions: list[tuple[str, str]] = []
+        self.call_providers: list[tuple[str, str]] = []
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -99,6 +100,7 @@ class RecordingMonitor(mocks.MockMonitor):
     def Invoke(self, request):
         self.calls.append((request.tok, dict(pulumi.runtime.rpc.deserialize_properties(request.args))))
         self.call_versions.append((request.tok, request.version))
+        self.call_providers.append((request.tok, request.provider))
         return super().Invoke(request)
 
     def of_type(self, type_: str) -> list[Registration]:

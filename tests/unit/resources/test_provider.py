@@ -104,7 +104,17 @@ def test_applications_used_alone_count_their_links_together():
     run(program)  # the project's build
 
 
-def test_an_explicit_provider_is_asked_separately():
+def test_an_explicit_provider_is_asked_itself_once_for_its_estate_and_applications():
+    def program():
+        tenant = pulumi.ProviderResource("auth0", "tenant", {}, pulumi.ResourceOptions(version=PROVIDER_VERSION))
+        Estate("test", validate(estate(3), "test"), opts=pulumi.ResourceOptions(provider=tenant))
+
+    monitor = run(program)
+    asked = [provider for token, provider in monitor.call_providers if token == PROVIDER_BUILD_FUNCTION]
+    assert len(asked) == 1 and "pulumi:providers:auth0::tenant" in asked[0], asked
+
+
+def test_each_provider_is_asked_separately():
     def program():
         tenant = pulumi.ProviderResource("auth0", "tenant", {}, pulumi.ResourceOptions(version=PROVIDER_VERSION))
         Estate("test", validate(estate(2), "test"), opts=pulumi.ResourceOptions(provider=tenant))
