@@ -69,16 +69,48 @@ def test_the_library_is_served_by_the_project_build(tmp_path, emulator):
     assert provider_urns(project) == {f"urn:pulumi:local::auth0-m2m::pulumi:providers:auth0::default_{version}"}
 
 
-def test_a_machine_with_only_the_official_plugin_stops_before_the_first_change(tmp_path, emulator, upstream_standin):
+@pytest.mark.parametrize("workers", [2, CROWDED])
+def test_a_machine_with_only_the_official_plugin_stops_before_the_first_change(
+    tmp_path, emulator, upstream_standin, workers
+):
+    """An official Pulumi install without the build: the program names what is missing (and, past 50 links, the
+    organization and its count) before the engine would fail on the missing plugin; no traceback."""
     project = PulumiProject(tmp_path / "project", emulator)
-    project.env["PULUMI_HOME"] = str(plugin_home(tmp_path / "home", project.env, {OFFICIAL: upstream_standin}))
+    project.edit_config(lambda estate: crowd(estate, workers))
+    home = plugin_home(tmp_path / "home", project.env, {OFFICIAL: upstream_standin})
+    project.env["PULUMI_HOME"] = str(home)
     emulator.reset_requests()
     for command in (("preview",), ("up", "--yes", "--skip-preview")):
         result = project.run(*command, check=False)
-        assert result.returncode != 0, result.stdout
-        # The engine fails the default provider before anything reaches the tenant. (It then interrupts the
-        # program; Pulumi's Python launcher may print that KeyboardInterrupt.)
-        assert MISSING_PLUGIN in result.stdout, result.stdout
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert (
+            f"the auth0 provider plugin {PROVIDER_VERSION} (the auth0-m2m build, which reads every link) is not "
+            f"installed where Pulumi looks: {home}/plugins/resource-auth0-v{PROVIDER_VERSION}/"
+        ) in output, output
+        crowded = f"organization 'acme' has {CROWDED} authorized grants (more than 50"
+        assert (crowded in output) == (workers == CROWDED), output
+        assert "Nothing was deployed" in output and "scripts/bootstrap --provider-only" in output
+        assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    tenant_is_untouched(emulator)
+
+
+def test_without_the_build_the_engine_still_refuses_the_version(tmp_path, emulator, upstream_standin):
+    """A program that asks for the version without the library's check (a plain pulumi_auth0 resource at
+    auth0_m2m.PROVIDER_VERSION): the engine itself finds no plugin for it; an official one is never picked."""
+    project = PulumiProject(tmp_path / "project", emulator)
+    (project.root / "__main__.py").write_text(textwrap.dedent("""\
+        import pulumi
+        import pulumi_auth0 as auth0
+        from auth0_m2m import PROVIDER_VERSION
+
+        auth0.Organization("acme", name="acme", opts=pulumi.ResourceOptions(version=PROVIDER_VERSION))
+    """))
+    project.env["PULUMI_HOME"] = str(plugin_home(tmp_path / "home", project.env, {OFFICIAL: upstream_standin}))
+    emulator.reset_requests()
+    result = project.run("up", "--yes", "--skip-preview", check=False)
+    assert result.returncode != 0, result.stdout
+    assert MISSING_PLUGIN in result.stdout, result.stdout
     tenant_is_untouched(emulator)
 
 

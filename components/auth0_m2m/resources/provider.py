@@ -13,12 +13,16 @@ organization and the count; fewer get a warning.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Optional
 
 import pulumi
 from pulumi.runtime import invoke
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_monitor
 
 from ..contract import (
@@ -81,6 +85,39 @@ def _serving_provider(opts: pulumi.ResourceOptions) -> Optional[pulumi.ProviderR
     return opts.parent.get_provider(PROVIDER_BUILD_FUNCTION) if opts.parent is not None else None
 
 
+def _truthy(value: Optional[str]) -> bool:
+    """How Pulumi reads a boolean environment variable ("1" or "true", any case)."""
+    return (value or "").strip().lower() in ("1", "true")
+
+
+def missing_plugin_location() -> Optional[str]:
+    """Where Pulumi would look for the project's plugin, when it is certainly not there (else None).
+
+    The engine finds a resource plugin, in this order, in the project's ``plugins:`` (Pulumi.yaml), on ``PATH``
+    (unless ``PULUMI_IGNORE_AMBIENT_PLUGINS``), then in ``$PULUMI_HOME/plugins`` (default ``~/.pulumi``) by exact
+    version for a prerelease such as this one. Without it, the engine fails the default provider and interrupts
+    the program (Python then prints a KeyboardInterrupt traceback, and nothing says which organization an
+    official plugin would have cut short). Any doubt (project plugins, a home Pulumi cannot write to, legacy
+    plugin search) answers None: the engine then decides, as before.
+    """
+    if _truthy(os.environ.get("PULUMI_ENABLE_LEGACY_PLUGIN_SEARCH")):
+        return None
+    project = Path("Pulumi.yaml")
+    if not project.is_file() or any(line.startswith("plugins:") for line in project.read_text().splitlines()):
+        return None
+    if not _truthy(os.environ.get("PULUMI_IGNORE_AMBIENT_PLUGINS")) and shutil.which("pulumi-resource-auth0"):
+        return None
+    home = os.environ.get("PULUMI_HOME")
+    if not home:
+        home = str(Path.home() / ".pulumi")
+        if not os.access(home, os.W_OK):  # Pulumi then falls back to a shared directory of its own
+            return None
+    plugin = Path(home) / "plugins" / f"resource-auth0-v{PROVIDER_VERSION}"
+    if plugin.exists():
+        return None
+    return f"{plugin}/ (or a pulumi-resource-auth0 on PATH)"
+
+
 def _key(provider: Optional[pulumi.ProviderResource]) -> object:
     """One entry per provider per program run (unit tests run several programs in one process)."""
     return (id(get_monitor()), "default" if provider is None else id(provider))
@@ -125,16 +162,31 @@ def require_link_capacity(
     recording, then each application records its own).
     """
     opts = opts or pulumi.ResourceOptions()
-    build = serving_build(opts)
-    key = _key(_serving_provider(opts))
+    provider = _serving_provider(opts)
+    key = _key(provider)
     ledger = _links.setdefault(key, Counter())
     mine = Counter({org: n for org, n in links.items() if n})
     totals = ledger + mine
+    over = sorted((org, n) for org, n in totals.items() if n > UPSTREAM_LINKS_READ_PER_ORGANIZATION)
+    if provider is None and not isinstance(get_monitor(), MockMonitor):
+        # The default provider asks for the project's version: name what is missing before the engine fails on it.
+        location = missing_plugin_location()
+        if location is not None:
+            counted = "; ".join(
+                f"organization {org!r} has {n} authorized grants (more than {UPSTREAM_LINKS_READ_PER_ORGANIZATION}, "
+                "all an official pulumi-auth0 plugin reads)"
+                for org, n in over
+            )
+            raise ProviderError(
+                f"{source}: {counted + '; ' if counted else ''}the auth0 provider plugin {PROVIDER_VERSION} (the "
+                f"auth0-m2m build, which reads every link) is not installed where Pulumi looks: {location}. "
+                f"Nothing was deployed. To fix it, {INSTALL_HINT}."
+            )
+    build = serving_build(opts)
     if record:
         ledger.update(mine)
     if not build.known or build.reads_every_link:
         return
-    over = sorted((org, n) for org, n in totals.items() if n > UPSTREAM_LINKS_READ_PER_ORGANIZATION)
     what = (
         f"the auth0 provider plugin serving this program is not the auth0-m2m build {PROVIDER_VERSION}"
         + (f" (it says it is {build.version}, without the fix {PROVIDER_LINK_READ_FIX!r})" if build.version else "")

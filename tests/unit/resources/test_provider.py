@@ -122,3 +122,41 @@ def test_each_provider_is_asked_separately():
 
     monitor = run(program)
     assert [token for token, _ in monitor.call_versions].count(PROVIDER_BUILD_FUNCTION) == 2
+
+
+@pytest.mark.parametrize(
+    "installed, project_plugins, ambient, ignore_ambient, missing",
+    [
+        (False, False, False, "true", True),   # an official install without the build: say so up front
+        (True, False, False, "true", False),   # the build is installed
+        (False, True, False, "true", False),   # Pulumi.yaml's plugins: the engine decides
+        (False, False, True, "false", False),  # a plugin on PATH serves it (then the build marker decides)
+        (False, False, True, "true", True),    # ... unless Pulumi ignores PATH
+    ],
+)
+def test_a_missing_plugin_is_located_only_when_certain(
+    tmp_path, monkeypatch, installed, project_plugins, ambient, ignore_ambient, missing
+):
+    from auth0_m2m.resources.provider import missing_plugin_location
+
+    home, project, bindir = tmp_path / "home", tmp_path / "project", tmp_path / "bin"
+    for directory in (home / "plugins", project, bindir):
+        directory.mkdir(parents=True)
+    if installed:
+        (home / "plugins" / f"resource-auth0-v{PROVIDER_VERSION}").mkdir()
+    (home / "plugins" / "resource-auth0-v3.41.0").mkdir()  # the official plugin never counts
+    (project / "Pulumi.yaml").write_text(
+        "name: p\nruntime: python\n" + ("plugins:\n  providers:\n    - name: auth0\n      path: ./bin\n" if project_plugins else "")
+    )
+    if ambient:
+        (bindir / "pulumi-resource-auth0").write_text("#!/bin/sh\n")
+        (bindir / "pulumi-resource-auth0").chmod(0o755)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PATH", str(bindir))
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+    monkeypatch.setenv("PULUMI_IGNORE_AMBIENT_PLUGINS", ignore_ambient)
+    monkeypatch.delenv("PULUMI_ENABLE_LEGACY_PLUGIN_SEARCH", raising=False)
+    location = missing_plugin_location()
+    assert (location is not None) == missing, location
+    if missing:
+        assert location.startswith(f"{home}/plugins/resource-auth0-v{PROVIDER_VERSION}/")
