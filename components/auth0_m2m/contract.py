@@ -21,7 +21,7 @@ STACK_CONFIG_DIR = "stacks"
 
 def stack_file_name(stack: str, config_dir: str = STACK_CONFIG_DIR) -> str:
     """How a stack's file is named, relative to the project: ``stacks/Pulumi.<stack>.yaml``."""
-    return f"{config_dir}/Pulumi.{stack}.yaml"
+    return f"{config_dir.rstrip('/')}/Pulumi.{stack}.yaml" if config_dir.strip("./") else f"Pulumi.{stack}.yaml"
 
 
 #: The auth0 provider's config namespace (``auth0:domain``, ``auth0:clientSecret``).

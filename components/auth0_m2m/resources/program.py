@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 
 from .. import contract
 from ..model.config import StackConfig
-from ..model.errors import StackConfigError
-from ..model.loading import validate_engine_config
+from ..model.errors import StackConfigError, UnreadableStackFile
+from ..model.loading import read_project, validate_engine_config
 from ..model.scopes import Command, missing_scopes_message, scopes_for
 from .estate import Estate
 from .management_token import ManagementCredentials, ManagementTokenError, granted_scopes
 
 
-def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
+def _stack_config_dir() -> str:
+    """The running project's ``stackConfigDir`` (the program runs in the project's directory), for messages."""
+    try:
+        return read_project(".")[1]
+    except UnreadableStackFile:
+        return contract.STACK_CONFIG_DIR
+
+
+def load_program_config(namespace: str = contract.NAMESPACE, config_dir: Optional[str] = None) -> StackConfig:
     """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
     Then the provider's Management API client is checked for the scopes this run needs
     (:func:`check_management_scopes`).
@@ -26,6 +34,8 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = c
     program and a review of the same file accept and refuse the same things. Raises ``pulumi.RunError``
     (Pulumi prints the message without a traceback) before any resource has been registered.
     """
+    if config_dir is None:
+        config_dir = _stack_config_dir()
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
     values, secret_keys = read_pulumi_config()
     try:
