@@ -217,6 +217,8 @@ def test_every_job_that_runs_pulumi_installs_the_project_plugin_first():
         assert plugin < min(i for i, _ in commands), job
         cli = next(i for i, s in enumerate(job.steps) if s.get("uses", "").startswith("pulumi/actions@"))
         assert cli < plugin, f"{job}: the plugin is installed with the pulumi that Pulumi's action installs"
+        # A pulumi-resource-auth0 on PATH would serve refresh and destroy (which run no program) whatever its version.
+        assert job.spec.get("env", {}).get("PULUMI_IGNORE_AMBIENT_PLUGINS") == "true", job
 
 
 def test_every_command_that_calls_the_tenant_checks_its_scopes_first():
