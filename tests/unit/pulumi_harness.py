@@ -31,6 +31,8 @@ class Registration:
     transforms: int
     aliases: list = field(default_factory=list)
     version: str = ""
+    import_id: str = ""
+    ignore_changes: list = field(default_factory=list)
 
     @property
     def parent_type(self) -> Optional[str]:
@@ -94,6 +96,8 @@ class RecordingMonitor(mocks.MockMonitor):
             transforms=len(request.transforms),
             aliases=list(request.aliases),
             version=request.version,
+            import_id=request.importId,
+            ignore_changes=list(request.ignoreChanges),
         )
         return response
 

@@ -30,6 +30,8 @@ API_KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 SCOPE_PATTERN = r"^[^\s]{1,280}$"
 # Auth0 rejects "<" and ">" in client and resource-server names.
 DISPLAY_NAME_PATTERN = r"^[^<>]{1,200}$"
+# Client ids as Auth0 issues them (32 letters and digits; custom ids are letters, digits, '-' and '_').
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 
 _SCOPE_RE = re.compile(SCOPE_PATTERN)
 
@@ -42,6 +44,7 @@ PATTERN_HELP = {
     "digit",
     DISPLAY_NAME_PATTERN: "a display name: 1-200 characters without '<' or '>'",
     SCOPE_PATTERN: "a scope value: 1-280 characters without whitespace",
+    CLIENT_ID_PATTERN: "an Auth0 client id: letters, digits, '-' or '_'",
     r"^[^\s]{1,600}$": "an API identifier: 1-600 characters without whitespace",
     r"^[a-z0-9-]{1,32}$": "an environment name: 1-32 lowercase letters, digits or '-'",
 }
@@ -198,6 +201,12 @@ class ApplicationConfig(_Model):
     default_organization: Optional[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)]] = Field(
         default=None,
         description="Organization used for token requests that name none, for APIs whose grant requires one.",
+    )
+    client_id: Optional[Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN)]] = Field(
+        default=None,
+        description="The Auth0 client id of an adopted application whose Auth0 name is not unique in the tenant "
+        "(written by `auth0-m2m import`): how import, repair and recover find its client instead of by name. "
+        "Not sent to Auth0.",
     )
     grants: tuple[GrantConfig, ...] = Field(
         default=(),

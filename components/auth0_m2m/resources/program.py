@@ -12,6 +12,7 @@ from ..model.config import StackConfig
 from ..model.errors import StackConfigError, UnreadableStackFile
 from ..model.loading import read_project, validate_engine_config
 from ..model.scopes import Command, missing_scopes_message, scopes_for
+from .adoption import adopt_from_environment
 from .estate import Estate
 from .management_token import ManagementCredentials, ManagementTokenError, granted_scopes
 
@@ -33,6 +34,9 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: Optiona
     with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
     program and a review of the same file accept and refuse the same things. Raises ``pulumi.RunError``
     (Pulumi prints the message without a traceback) before any resource has been registered.
+
+    When ``auth0-m2m import`` (or its state-only repair, or ``up --fast``) runs the program, it also turns
+    adoption on (:mod:`auth0_m2m.resources.adoption`): existing tenant objects are imported instead of created.
     """
     if config_dir is None:
         config_dir = _stack_config_dir()
@@ -43,7 +47,10 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: Optiona
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
     provider = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith("auth0:") and value}
-    check_management_scopes(config, source, provider)
+    # An adopting update (`auth0-m2m import`, `import --state-only`, `up --fast`'s repair) only reads, with the
+    # plugin read-only: the tool checked the scopes of its own command before it started it.
+    if adopt_from_environment() is None:
+        check_management_scopes(config, source, provider)
     return config
 
 
