@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Optional
 import httpx
 import yaml
 from auth0_emulator import process
+from auth0_m2m.model.scopes import Command, StackNeeds, required_scopes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -148,15 +149,9 @@ class Emulator:
         )
 
 
-# The Management API scopes `auth0-m2m import` needs (README, "Adopt an existing tenant"): it only reads.
-IMPORT_READ_SCOPES = (
-    "read:clients",
-    "read:client_keys",
-    "read:client_grants",
-    "read:organizations",
-    "read:organization_client_grants",
-    "read:resource_servers",
-)
+# The Management API scopes `auth0-m2m import` needs into a stack file without an estate (it only reads): the
+# one table, auth0_m2m.model.scopes.
+IMPORT_READ_SCOPES = tuple(required_scopes(Command.IMPORT, StackNeeds(False, False, False)))
 
 
 def create_management_client(emulator: Emulator, name: str, scopes: tuple[str, ...]) -> tuple[str, str]:

@@ -243,3 +243,97 @@ def test_a_token_without_any_one_documented_scope_is_found_lacking_it(module_emu
         client_id, secret = module_emulator.management_client_with_scopes([s for s in documented if s != scope])
         granted = granted_scopes(ManagementCredentials(domain=domain, client_id=client_id, client_secret=secret))
         assert {s for s in documented if s not in granted} == {scope}
+
+
+def every_grant_with_a_scope(e: dict) -> None:
+    """Adoption imports a grant through the upstream resource, which refuses one without scopes (`either scopes
+    must be provided or allow_all_scopes must be set`, an import limitation of its own): give ledger's one."""
+    e["apis"]["billing"]["scopes"] = {"read:billing": "Read"}
+    e["applications"][1]["grants"][0]["scopes"] = ["read:billing"]
+
+
+def outsider(emulator: Emulator) -> str:
+    """An M2M application made in the dashboard, outside any stack: a client, and its grant on orders for acme."""
+    client = emulator.management("POST", "/clients", json={
+        "name": "outsider", "app_type": "non_interactive", "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_post"}).raise_for_status().json()
+    grant = emulator.management("POST", "/client-grants", json={
+        "client_id": client["client_id"], "audience": ORDERS, "scope": ["read:orders"],
+        "organization_usage": "require"}).raise_for_status().json()
+    acme = emulator.management("GET", "/organizations/name/acme").raise_for_status().json()["id"]
+    emulator.management("POST", f"/organizations/{acme}/client-grants", json={"grant_id": grant["id"]}).raise_for_status()
+    return client["client_id"]
+
+
+def test_adoption_runs_with_exactly_its_documented_scopes(tmp_path, emulator):
+    """`import --state-only` after a lost state, `up --fast` of a stack with something new, and `import` of an
+    application made outside the stack, each with a client holding exactly its documented scopes."""
+    assert emulator.management("POST", "/organizations", json={"name": "partner"}).status_code == 201
+    project = PulumiProject(tmp_path / "project", emulator)
+    project.edit_config(estate)
+    project.edit_config(every_grant_with_a_scope)
+    scoped = Scoped(emulator, project)
+    scoped.use(Command.UP)
+    project.up()
+    deployed = {r["urn"]: r["id"] for r in json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+                if r["type"].startswith("auth0:index/")}
+
+    # The state is lost (the stack file is kept).
+    project.run("stack", "rm", "--yes", "--force", "--preserve-config")
+    project.run("stack", "init")
+    scoped.use(Command.IMPORT_STATE_ONLY)
+    repaired = scoped.tool("import", "--state-only")
+    assert "0 do not exist" in repaired.stdout, repaired.stdout
+    scoped.record(Command.IMPORT_STATE_ONLY)
+    assert {r["urn"]: r["id"] for r in json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+            if r["type"].startswith("auth0:index/")} == deployed
+
+    # Something new in the stack: `up --fast` looks for it in the tenant first, then deploys without checkpoints.
+    project.edit_config(lambda e: e["applications"].append(
+        {"name": "extra", "grants": [{"api": "orders", "organization_usage": "require", "organizations": ["acme"]}]}))
+    scoped.use(Command.UP_FAST)
+    scoped.tool("up", "--fast", "--skip-preview")
+    scoped.record(Command.UP_FAST)
+    project.preview("--expect-no-changes")
+    project.access_check()
+
+    # An application made in the dashboard, adopted into the stack file and the state.
+    client_id = outsider(emulator)
+    scoped.use(Command.IMPORT)
+    imported = scoped.tool("import", "--select", "outsider")
+    assert client_id in project.run("stack", "export").stdout, imported.stdout
+    scoped.record(Command.IMPORT)
+    project.preview("--expect-no-changes")
+
+    writes = {route for command in (Command.IMPORT, Command.IMPORT_STATE_ONLY) for route in scoped.routes[command]
+              if not route.startswith("GET ") and route != "POST /oauth/token"}
+    assert writes == set(), writes
+    needs = StackNeeds(True, True, True)
+    for command, routes in scoped.routes.items():
+        left = unneeded(set(required_scopes(command, needs)), routes)  # (every request was allowed by one of them)
+        # `up --fast` is `import --state-only` then `up`: each of its scopes is proven needed by those, above.
+        if command is not Command.UP_FAST:
+            assert left == set(), (command, sorted(routes))
+
+
+@pytest.mark.parametrize("command, args, scope", [
+    (Command.IMPORT, ("import",), "read:organization_client_grants"),
+    (Command.IMPORT_STATE_ONLY, ("import", "--state-only"), "read:client_keys"),
+    (Command.UP_FAST, ("up", "--fast", "--skip-preview"), "read:client_keys"),
+])
+def test_adoption_without_one_documented_scope_stops_naming_it_before_anything(tmp_path, emulator, command, args, scope):
+    project = PulumiProject(tmp_path / "project", emulator)
+    project.up()
+    project.run("stack", "rm", "--yes", "--force", "--preserve-config")
+    project.run("stack", "init")
+    scoped = Scoped(emulator, project)
+    scoped.use(command, without=scope)
+    stack_file = project.stack_file.read_bytes()
+    result = scoped.tool(*args, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert f"lacks 1 scope that `{command.value}` needs for this stack: {scope} (" in output, output
+    assert "Traceback" not in output
+    assert emulator.requests()["by_route"].keys() <= {"POST /oauth/token"}  # its token request, nothing else
+    assert project.stack_file.read_bytes() == stack_file
+    assert not json.loads(project.run("stack", "export").stdout)["deployment"].get("resources")

@@ -26,6 +26,9 @@ class Command(str, Enum):
     UP = "up"
     DESTROY = "destroy"
     RECOVER = "recover"
+    IMPORT = "import"
+    IMPORT_STATE_ONLY = "import --state-only"
+    UP_FAST = "up --fast"
     ACCESS_CHECK = "access-check"
     REPORT = "report"
     DIFF = "diff"
@@ -91,6 +94,18 @@ _ALWAYS: Mapping[Command, Mapping[str, str]] = {
         "read:client_grants": "find grants by client and audience, and refresh them",
         "read:organization_client_grants": "find organization authorizations, and refresh them",
     },
+    Command.IMPORT: {
+        "read:client_keys": "list the tenant's applications, and import each client with its secret (without it "
+        "the imported secrets stay empty and the access check fails)",
+        "read:client_grants": "list the applications' client grants",
+        "read:organizations": "name the organizations the grants are authorized for",
+        "read:organization_client_grants": "list each grant's organization authorizations",
+    },
+    Command.IMPORT_STATE_ONLY: {
+        "read:client_keys": "find each application's client by name, and import it with its secret",
+        "read:client_grants": "find each grant by client and audience",
+        "read:organization_client_grants": "find each organization authorization",
+    },
     Command.ACCESS_CHECK: {},
     Command.REPORT: {},
     Command.DIFF: {},
@@ -106,6 +121,7 @@ _MANAGED_ORGANIZATIONS: Mapping[Command, Mapping[str, str]] = {
     },
     Command.DESTROY: {"delete:organizations": "delete the organizations the stack created"},
     Command.RECOVER: {"read:organizations": "find organizations by name, and refresh them"},
+    Command.IMPORT_STATE_ONLY: {"read:organizations": "find the organizations the stack creates, by name"},
 }
 
 _MANAGED_APIS: Mapping[Command, Mapping[str, str]] = {
@@ -121,6 +137,7 @@ _MANAGED_APIS: Mapping[Command, Mapping[str, str]] = {
         "delete:resource_servers": "delete the APIs the stack created",
     },
     Command.RECOVER: {"read:resource_servers": "find APIs by identifier, and refresh them"},
+    Command.IMPORT_STATE_ONLY: {"read:resource_servers": "find the APIs the stack creates, by identifier"},
 }
 
 _LOOKUP = {
@@ -130,14 +147,26 @@ _LOOKUP = {
     "read:organization_connections": "the lookup also reads the organization's connections",
 }
 # Commands that run the program, which looks organizations up by name.
-_RUNS_PROGRAM = {Command.PREVIEW, Command.PREVIEW_REFRESH, Command.UP}
+# (`recover`, `import` and `up --fast` adopt existing objects with an update that runs it.)
+_RUNS_PROGRAM = {
+    Command.PREVIEW, Command.PREVIEW_REFRESH, Command.UP, Command.UP_FAST, Command.RECOVER, Command.IMPORT,
+    Command.IMPORT_STATE_ONLY,
+}
+# Commands made of others: `up --fast` first adopts what an interrupted fast deploy created (the state-only
+# repair), then deploys.
+_COMBINED = {
+    Command.PREVIEW_REFRESH: (Command.REFRESH, Command.PREVIEW),
+    Command.UP_FAST: (Command.IMPORT_STATE_ONLY, Command.UP),
+}
 
 
 def required_scopes(command: Command | str, needs: StackNeeds) -> dict[str, str]:
     """Scope -> why, for ``command`` on a stack with ``needs``; sorted by scope."""
     command = Command(command)
-    if command is Command.PREVIEW_REFRESH:
-        merged = {**required_scopes(Command.REFRESH, needs), **required_scopes(Command.PREVIEW, needs)}
+    if command in _COMBINED:
+        merged: dict[str, str] = {}
+        for part in _COMBINED[command]:
+            merged.update(required_scopes(part, needs))
         return dict(sorted(merged.items()))
     scopes = dict(_ALWAYS[command])
     if needs.managed_organizations:

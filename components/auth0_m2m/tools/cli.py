@@ -21,7 +21,7 @@ from .. import __version__
 from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, NAMESPACE, PRODUCTION_KEY
 from ..model.errors import StackConfigError
 from ..model.loading import find_project, read_project, read_stack_file, stack_path
-from ..model.scopes import Command, missing_scopes_message, scopes_for
+from ..model.scopes import Command, StackNeeds, missing_scopes_message, required_scopes, scopes_for
 from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
 from .adoption import AdoptionError, Pulumi
 from .diff import StackDiff, stack_diff
@@ -501,9 +501,10 @@ def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupp
     assert project is not None
     pulumi = Pulumi(stack, project)
     say = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr, the summary on stdout
+    if state_only and (patterns or include_unsupported):
+        raise click.UsageError("--state-only adopts what the stack file declares: no --select or --include-unsupported")
+    _check_scopes_first(Command.IMPORT_STATE_ONLY if state_only else Command.IMPORT, stack, project)
     if state_only:
-        if patterns or include_unsupported:
-            raise click.UsageError("--state-only adopts what the stack file declares: no --select or --include-unsupported")
         with _adoption_errors():
             repaired = run_repair(pulumi, dry_run=dry_run, say=say)
         finish("import", Exit.OK, repair_json(stack, repaired, _source(stack_path(project, stack), project)),
@@ -525,6 +526,8 @@ def up(stack: str, fast: bool, project_dir: Optional[Path], pulumi_args: tuple[s
     deploy created, then deploy without intermediate checkpoints. Exits with pulumi's status (3 when it failed)."""
     project = _project(project_dir)
     assert project is not None
+    if fast:  # (a plain `pulumi up` checks its scopes in the program, before registering anything)
+        _check_scopes_first(Command.UP_FAST, stack, project)
     with _adoption_errors():
         outcome = run_up(Pulumi(stack, project), pulumi_args, fast=fast, say=lambda line: click.echo(line, err=True))
     sys.exit(Exit.OK if outcome.returncode == 0 else Exit.EXTERNAL)
@@ -628,11 +631,26 @@ def _credentials(stack: str, project: Path):
     return credentials
 
 
+def _check_scopes_first(command: Command, stack: str, project: Path) -> None:
+    """Before ``command`` reads or writes anything: the stack's client holds every scope it needs for the stack
+    file as it is (a stack file that does not exist yet is the command's own error to report)."""
+    path = stack_path(project, stack)
+    if not path.exists():
+        return
+    try:
+        config = _read(path, project).validate()
+    except StackConfigError:
+        if command is not Command.IMPORT:
+            raise
+        config = None  # a stack file with no estate yet: import writes it
+    _require_scopes(command, config, _credentials(stack, project), stack)
+
+
 def _require_scopes(command: Command, config, credentials, stack: str) -> frozenset[str]:
     """The client's scopes; ends the command (exit 1) naming each scope ``command`` needs and the client lacks."""
     from ..resources.management_token import ManagementTokenError, granted_scopes
 
-    needed = scopes_for(command, config)
+    needed = scopes_for(command, config) if config is not None else required_scopes(command, StackNeeds(False, False, False))
     try:
         granted = granted_scopes(credentials)
     except ManagementTokenError as error:

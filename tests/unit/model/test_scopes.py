@@ -97,3 +97,14 @@ def test_scopes_for_a_shipped_stack():
 
     prod = load_stack_file(Path(__file__).resolve().parents[3] / "stacks" / "Pulumi.prod.yaml")
     assert scopes_for(Command.PREVIEW, prod) == {}  # production stacks give organizations by id
+
+
+@pytest.mark.parametrize("needs", [StackNeeds(*flags) for flags in
+                                   [(False, False, False), (True, False, False), (False, True, False), (True, True, True)]])
+def test_adoption_only_reads_and_a_fast_up_needs_the_repair_and_the_up(needs):
+    for command in (Command.IMPORT, Command.IMPORT_STATE_ONLY):
+        assert all(scope.startswith("read:") for scope in required_scopes(command, needs)), command
+        assert "read:clients" not in required_scopes(command, needs)  # read:client_keys lists clients too
+    assert set(required_scopes(Command.UP_FAST, needs)) == (
+        set(required_scopes(Command.UP, needs)) | set(required_scopes(Command.IMPORT_STATE_ONLY, needs))
+    )
