@@ -164,8 +164,8 @@ class ScopeNeed(_Shape):
 
 
 class CommandScopes(_Shape):
-    command: str = Field(description="preview, preview --refresh, refresh, up, destroy, recover, access-check, "
-                         "report or diff.")
+    command: str = Field(description="preview, preview --refresh, refresh, up, destroy, recover, import, "
+                         "import --state-only, up --fast, access-check, report or diff.")
     scopes: list[ScopeNeed] = Field(description="Every scope the command needs for this stack (empty: none).")
 
 
