@@ -62,6 +62,15 @@ MIN_JUSTIFICATION_LENGTH = 10
 MAX_JUSTIFICATION_LENGTH = 500
 #: Auth0 refuses the 101st client grant linked to one organization (409 "Quota exceeded").
 MAX_GRANTS_PER_ORGANIZATION = 100
+#: Public keys (private_key_jwt credentials) attached to one application at once: two, for rotation.
+MAX_PUBLIC_KEYS = 2
+#: RSA key sizes Auth0 accepts for private_key_jwt credentials, in bits.
+MIN_RSA_KEY_BITS = 2048
+MAX_RSA_KEY_BITS = 4096
+#: Token quotas (per_hour, per_day) are integers from 1 to this.
+MAX_TOKEN_QUOTA = 2147483647
+#: Auth0 accepts client assertions with a lifetime of at most this many seconds.
+MAX_ASSERTION_LIFETIME = 300
 
 # --- Pulumi type tokens ------------------------------------------------------------------------------------
 #: The components' package: type tokens are ``auth0-m2m:index:<Component>``.
@@ -112,7 +121,10 @@ class RecordedApplication(TypedDict):
 # --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------
 #: The client id: an ``M2MApplication`` records it as its output in the state (the access check reads it there).
 COMPONENT_CLIENT_ID = "client_id"
-#: The client secret (always a Pulumi secret); the state keeps it on the application's ClientCredentials child.
+#: How the application authenticates: client_secret_post, client_secret_basic or private_key_jwt.
+COMPONENT_AUTHENTICATION_METHOD = "authentication_method"
+#: The client secret (always a Pulumi secret; none for private_key_jwt applications); the state keeps it on the
+#: application's ClientCredentials child.
 COMPONENT_CLIENT_SECRET = "client_secret"
 #: Audience -> client grant id.
 COMPONENT_GRANT_IDS = "grant_ids"
@@ -137,10 +149,10 @@ ESTATE_RECORDED_ORGANIZATION_IDS = "organization_ids"
 
 # --- Stack outputs of the project's program (read by the access check and by operators) --------------------
 OUTPUT_ENVIRONMENT = "environment"
-#: Per application: ``client_id``, ``grant_ids`` (audience -> id), ``authorized_organizations`` (audience ->
-#: organization names), ``default_organization``.
+#: Per application: ``client_id``, ``authentication_method``, ``grant_ids`` (audience -> id),
+#: ``authorized_organizations`` (audience -> organization names), ``default_organization``.
 OUTPUT_APPLICATIONS = "applications"
-#: Application name -> client secret; always a Pulumi secret.
+#: Application name -> client secret, for applications that authenticate with a secret; always a Pulumi secret.
 OUTPUT_CLIENT_SECRETS = "client_secrets"
 #: Organization name -> id, for every organization an application refers to (and every managed one).
 OUTPUT_ORGANIZATION_IDS = "organization_ids"

@@ -15,16 +15,23 @@ from typing import Any, Mapping, Optional, Union
 from pydantic import ValidationError
 
 from . import rules
-from .config import PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
+from .config import KEY_FILE_READER, PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
 from .errors import Problem, StackConfigError, quote
+from .key_files import KeyFileReader
 
 
-def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> StackConfig:
-    """Parse (when given raw values) and check a stack's configuration; ``source`` names it in every message."""
+def validate(
+    config: Union[Mapping[str, Any], StackConfig], source: str, key_files: Optional[KeyFileReader] = None
+) -> StackConfig:
+    """Parse (when given raw values) and check a stack's configuration; ``source`` names it in every message.
+
+    ``key_files`` reads the public keys given as ``pem_file`` (default: the working tree at the repository
+    root; :func:`auth0_m2m.model.key_files.revision_reader` reads them at a git revision).
+    """
     if not isinstance(config, StackConfig):
         raw = config
         try:
-            config = StackConfig.model_validate(dict(raw))
+            config = StackConfig.model_validate(dict(raw), context={KEY_FILE_READER: key_files})
         except ValidationError as exc:
             raise StackConfigError(source, [_problem_from_pydantic(error, raw) for error in exc.errors()]) from None
     problems = rules.check(config)

@@ -53,14 +53,17 @@ def estate_outputs(estate: Estate, config: StackConfig) -> dict[str, Any]:
         contract.OUTPUT_APPLICATIONS: {
             name: {
                 contract.COMPONENT_CLIENT_ID: app.client_id,
+                contract.COMPONENT_AUTHENTICATION_METHOD: config.application(name).authentication_method.value,
                 contract.COMPONENT_GRANT_IDS: app.grant_ids,
                 contract.COMPONENT_AUTHORIZED_ORGANIZATIONS: app.authorized_organizations,
                 "default_organization": config.application(name).default_organization,
             }
             for name, app in estate.applications.items()
         },
+        # Only applications that authenticate with a secret have one; private_key_jwt applications sign with
+        # keys the project never sees.
         contract.OUTPUT_CLIENT_SECRETS: pulumi.Output.secret(
-            {name: app.client_secret for name, app in estate.applications.items()}
+            {name: app.client_secret for name, app in estate.applications.items() if app.client_secret is not None}
         ),
         contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS: {
             f"{app.name}/{config.apis[grant.api].identifier}": grant.justification

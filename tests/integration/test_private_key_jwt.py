@@ -1,0 +1,224 @@
+"""private_key_jwt applications with the real Pulumi CLI and the project's provider build against the emulator:
+deploy, tokens with the private key, and a key rotation during which a workload asking for a token every
+half second is never refused.
+
+The tests run in order against one tenant and one stack.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+import httpx
+import pytest
+
+from .harness import PulumiProject, application
+from .keys import KeyPair, token_form
+
+pytestmark = pytest.mark.integration
+
+APP = "partner-gateway"
+ORDERS = "https://orders.api.example.com/"
+CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
+CLIENT = "auth0:index/client:Client"
+KEYS = {"2026-11": KeyPair(), "2027-05": KeyPair()}
+
+
+@pytest.fixture(scope="module")
+def emulator(module_emulator):
+    return module_emulator
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, emulator):
+    project = PulumiProject(tmp_path_factory.mktemp("project"), emulator)
+    for name, key in KEYS.items():
+        key.write_public(project.root, f"keys/{APP}-{name}.pub.pem")
+    return project
+
+
+def key_entry(name: str) -> dict:
+    return {"name": name, "pem_file": f"keys/{APP}-{name}.pub.pem"}
+
+
+def set_keys(project: PulumiProject, *names: str) -> None:
+    project.edit_config(lambda estate: application(estate, APP).__setitem__("public_keys", [key_entry(n) for n in names]))
+
+
+def client_of(project: PulumiProject) -> str:
+    return project.outputs()["applications"][APP]["client_id"]
+
+
+def attached(emulator, client_id: str) -> list[str]:
+    client = emulator.management("GET", f"/clients/{client_id}").json()
+    refs = ((client.get("client_authentication_methods") or {}).get("private_key_jwt") or {}).get("credentials", [])
+    return [ref["id"] for ref in refs]
+
+
+def registered(emulator, client_id: str) -> dict[str, str]:
+    """Credential id -> name of every credential the client has."""
+    return {c["id"]: c["name"] for c in emulator.management("GET", f"/clients/{client_id}/credentials").json()}
+
+
+def test_a_private_key_jwt_application_is_deployed_without_a_secret(project, emulator):
+    def add(estate):
+        estate["applications"].append({
+            "name": APP,
+            "description": "Partner integration that signs its token requests",
+            "authentication_method": "private_key_jwt",
+            "public_keys": [key_entry("2026-11")],
+            "grants": [{"api": "orders", "scopes": ["read:orders"]}],
+        })
+
+    project.edit_config(add)
+    project.up()
+    outputs = project.outputs(show_secrets=True)
+    assert outputs["applications"][APP]["authentication_method"] == "private_key_jwt"
+    assert APP not in outputs["client_secrets"], "a private_key_jwt application has no secret to export"
+    assert set(outputs["client_secrets"]) == {"billing-sync", "report-exporter", "ledger-reconciler", "support-console",
+                                               "umbrella-partner-gateway"}
+    client_id = outputs["applications"][APP]["client_id"]
+    assert list(registered(emulator, client_id).values()) == ["2026-11"]
+    assert len(attached(emulator, client_id)) == 1
+
+    domain = emulator.connection["domain"]
+    signed = emulator.http.post("/oauth/token", data=token_form(KEYS["2026-11"], client_id, domain, ORDERS))
+    assert signed.status_code == 200, signed.text
+    other = emulator.http.post("/oauth/token", data=token_form(KEYS["2027-05"], client_id, domain, ORDERS))
+    assert other.status_code == 401, "a key that is not registered must not work"
+    project.preview("--expect-no-changes")
+
+
+class Workload:
+    """Starts a token request every ``interval`` seconds, whatever the answers take, with whichever key it
+    currently holds; records (start time, status, body) of each."""
+
+    def __init__(self, emulator, client_id: str, key: KeyPair, interval: float = 0.5):
+        self.emulator, self.client_id, self.key, self.interval = emulator, client_id, key, interval
+        self.results: list[tuple[float, Optional[int], str]] = []
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=8)
+        self._http = emulator.running.client()
+        self._thread = threading.Thread(target=self._schedule, daemon=True)
+        self._pending = []
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+        for future in self._pending:
+            future.result(timeout=60)
+        self._pool.shutdown()
+        self._http.close()
+        self.results.sort()
+
+    def _schedule(self):
+        next_start = time.monotonic()
+        while not self._stop.is_set():
+            self._pending.append(self._pool.submit(self._request, time.time(), self.key))
+            next_start += self.interval
+            self._stop.wait(max(0.0, next_start - time.monotonic()))
+
+    def _request(self, started: float, key: KeyPair):
+        form = token_form(key, self.client_id, self.emulator.connection["domain"], ORDERS)
+        try:
+            response = self._http.post("/oauth/token", data=form)
+            self.results.append((started, response.status_code, response.text[:200]))
+        except httpx.HTTPError as error:
+            self.results.append((started, None, repr(error)))
+
+
+def test_rotating_the_key_never_refuses_the_workload(project, emulator):
+    """The documented procedure: add the new key and deploy, switch the workload, remove the old key and deploy."""
+    client_id = client_of(project)
+    old_credential = attached(emulator, client_id)[0]
+    workload = Workload(emulator, client_id, KEYS["2026-11"])
+    workload.start()
+    try:
+        time.sleep(2)
+        # 1. Add the new key beside the old one: an in-place update, never a replacement.
+        set_keys(project, "2026-11", "2027-05")
+        steps = project.preview_steps()
+        changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+        assert changes == {("update", f"{APP}/credentials")}, changes
+        project.up()
+        both = attached(emulator, client_id)
+        assert len(both) == 2 and old_credential in both
+        # 2. Switch the workload to the new key.
+        time.sleep(2)
+        workload.key = KEYS["2027-05"]
+        time.sleep(2)
+        # 3. Remove the old key.
+        set_keys(project, "2027-05")
+        project.up()
+        time.sleep(2)
+    finally:
+        workload.stop()
+
+    refused = [r for r in workload.results if r[1] != 200]
+    assert not refused, f"the workload was refused during the rotation: {refused[:5]}"
+    span = workload.results[-1][0] - workload.results[0][0]
+    assert len(workload.results) >= span, f"{len(workload.results)} requests in {span:.1f} s: fewer than one per second"
+    gaps = [b[0] - a[0] for a, b in zip(workload.results, workload.results[1:])]
+    assert max(gaps) <= 1.0, f"longest gap between two token requests: {max(gaps):.2f} s"
+
+    final = attached(emulator, client_id)
+    assert len(final) == 1 and old_credential not in final
+    assert registered(emulator, client_id) == {final[0]: "2027-05"}, "the old credential must be deleted"
+    old = emulator.http.post("/oauth/token", data=token_form(KEYS["2026-11"], client_id, emulator.connection["domain"], ORDERS))
+    assert old.status_code == 401
+    project.preview("--refresh", "--expect-no-changes")
+
+
+def test_importing_the_credentials_adopts_the_keys_without_registering_them_again(project, emulator, tmp_path):
+    """With the official provider an import of private_key_jwt credentials forces a replacement (it cannot
+    compare PEMs); the project's build adopts each key by its key id."""
+    client_id = client_of(project)
+    before = registered(emulator, client_id)
+    urn = _urn(project, CREDENTIALS, f"{APP}/credentials")
+    project.run("state", "delete", "--yes", urn)
+    spec = tmp_path / "import.json"
+    spec.write_text(json.dumps({
+        "nameTable": {"client": _urn(project, CLIENT, APP)},
+        "resources": [{"type": CREDENTIALS, "name": f"{APP}/credentials", "id": client_id, "parent": "client"}],
+    }))
+    project.run("import", "--yes", "--protect=false", "--generate-code=false", "--file", str(spec))
+    steps = project.preview_steps()
+    changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+    assert changes == {("update", f"{APP}/credentials")}, changes
+    project.up()
+    assert registered(emulator, client_id) == before, "the keys keep their credentials"
+    assert attached(emulator, client_id) == list(before)
+    project.preview("--expect-no-changes")
+
+
+def test_destroying_the_credentials_leaves_credentials_it_does_not_track(project, emulator):
+    """The scoped delete: credentials registered and attached by someone else stay registered and attached."""
+    client_id = client_of(project)
+    mine = attached(emulator, client_id)
+    body = {"name": "registered-elsewhere", "credential_type": "public_key", "pem": KeyPair().public_pem}
+    outside = emulator.management("POST", f"/clients/{client_id}/credentials", json=body).json()["id"]
+    refs = [{"id": i} for i in [*mine, outside]]
+    emulator.management("PATCH", f"/clients/{client_id}", json={
+        "client_authentication_methods": {"private_key_jwt": {"credentials": refs}}}).raise_for_status()
+
+    project.run("destroy", "--yes", "--skip-preview", "--target", _urn(project, CREDENTIALS, f"{APP}/credentials"))
+    assert attached(emulator, client_id) == [outside]
+    assert registered(emulator, client_id) == {outside: "registered-elsewhere"}
+
+    # Declared again, the resource owns the client's key set: its key is registered and attached alone.
+    project.up()
+    assert [registered(emulator, client_id)[i] for i in attached(emulator, client_id)] == ["2027-05"]
+    emulator.management("DELETE", f"/clients/{client_id}/credentials/{outside}").raise_for_status()
+    project.preview("--refresh", "--expect-no-changes")
+
+
+def _urn(project: PulumiProject, type_: str, name: str) -> str:
+    resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+    return next(r["urn"] for r in resources if r["type"] == type_ and r["urn"].endswith(f"::{name}"))
