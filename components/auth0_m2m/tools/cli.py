@@ -233,7 +233,8 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
             base_data = repository.read(base, path)
         except StackConfigError:
             base_data = b""
-        diffs.append(stack_diff(stack, path, base_data, head_data, name))
+        diffs.append(stack_diff(stack, path, base_data, head_data, name, repository.key_files(base),
+                                repository.key_files(head)))
     failed = [d for d in diffs if d.invalid]
     code = max([Exit.OK] + [Exit.USAGE if d.error.unreadable else Exit.FINDINGS for d in failed])
     markdown = "\n".join(d.markdown() for d in diffs) or "No stack file changed.\n"

@@ -80,12 +80,34 @@ class ReportRow(_Shape):
     scopes: list[str]
 
 
+class TokenQuota(_Shape):
+    per_hour: Optional[int]
+    per_day: Optional[int]
+    enforce: bool
+
+
+class ReportPublicKey(_Shape):
+    name: str
+    algorithm: Literal["RS256", "RS384", "PS256"]
+    key_id: str = Field(description="Auth0's kid for the key (RFC 7638 thumbprint).")
+    expires_at: Optional[str] = Field(description="expires_at, else a certificate's expiry (ISO 8601); null: none.")
+
+
+class ReportApplication(_Shape):
+    application: str
+    authentication_method: Literal["client_secret_post", "client_secret_basic", "private_key_jwt"]
+    public_keys: list[ReportPublicKey]
+    token_quota: Optional[TokenQuota]
+
+
 class ReportResult(_Shape):
     stack: str
     file: str
     environment: str
     production: bool
     rows: list[ReportRow]
+    applications: list[ReportApplication] = Field(description="How each application authenticates; its token quota.")
+    organization_quotas: dict[str, TokenQuota] = Field(description="Token quota per organization that has one.")
 
 
 # --- diff ------------------------------------------------------------------------------------------------------
