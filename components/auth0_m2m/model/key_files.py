@@ -21,15 +21,17 @@ KeyFileReader = Callable[[str], str]
 
 
 def repository_root(start: Optional[Path] = None) -> Path:
-    """``$AUTH0_M2M_REPOSITORY_ROOT``, else the nearest directory above ``start`` (default: the working
-    directory) holding ``.git``, else ``start`` itself (a project outside any repository)."""
+    """``$AUTH0_M2M_REPOSITORY_ROOT``, else the nearest directory from ``start`` (default: the working
+    directory) up holding ``.git``, else the nearest holding ``Pulumi.yaml`` (a project outside any
+    repository), else ``start`` itself."""
     override = os.environ.get(REPOSITORY_ROOT_ENV)
     if override:
         return Path(override).resolve()
     here = (start or Path.cwd()).resolve()
-    for directory in (here, *here.parents):
-        if (directory / ".git").exists():
-            return directory
+    for marker in (".git", "Pulumi.yaml"):
+        for directory in (here, *here.parents):
+            if (directory / marker).exists():
+                return directory
     return here
 
 

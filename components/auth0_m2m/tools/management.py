@@ -1,7 +1,7 @@
 """A small, read-mostly Auth0 Management API client for the project's tools (recovery, checks).
 
 Pulumi's provider does the writes; the tools only need to find objects (by name, by client and audience,
-by organization and grant). Rate limits are honoured: a 429 waits until ``X-RateLimit-Reset`` (bounded),
+by organization and grant), and to rotate a client secret (the one write, which Pulumi cannot express). Rate limits are honoured: a 429 waits until ``X-RateLimit-Reset`` (bounded),
 unlike a blind retry loop.
 """
 
@@ -69,6 +69,20 @@ class ManagementClient:
     def resource_server_id(self, identifier: str) -> Optional[str]:
         server = self.get(f"/resource-servers/{quote(identifier, safe='')}")
         return server["id"] if server else None
+
+    def rotate_secret(self, client_id: str) -> None:
+        """Auth0's rotate-secret: the client gets a new secret and the old one stops working.
+
+        The answer (which carries the new secret) is dropped here: the secret reaches Pulumi's state by a
+        refresh, encrypted, and is never held, printed or stored by the project.
+        """
+        response = self._request("POST", f"/api/v2/clients/{quote(client_id, safe='')}/rotate-secret")
+        response.raise_for_status()
+
+    def client_secret(self, client_id: str) -> Optional[str]:
+        """The client's current secret (needs read:client_keys), to compare, never to show."""
+        client = self.get(f"/clients/{quote(client_id, safe='')}", fields="client_secret", include_fields="true")
+        return (client or {}).get("client_secret")
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(8):

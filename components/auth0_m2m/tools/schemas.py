@@ -156,12 +156,29 @@ class AccessCheckRow(_Shape):
     detail: str
 
 
+class QuotaBucket(_Shape):
+    limit: int
+    remaining: int
+    resets_in: int = Field(description="Seconds until the bucket resets.")
+
+
+class QuotaUsage(_Shape):
+    kind: Literal["application", "organization"]
+    name: str
+    tokens: int = Field(description="Tokens issued to the check that count against this quota.")
+    exhausted: bool = Field(description="Auth0 answered 429 (quota used up); the remaining requests were not made.")
+    buckets: dict[str, QuotaBucket] = Field(description="per_hour / per_day, from Auth0's quota headers.")
+
+
 class AccessCheckResult(_Shape):
     stack: str
     domain: str
     checked: int
     mismatches: int
     rows: list[AccessCheckRow]
+    requested: int = Field(description="Token requests made (each is an issued token or a refusal).")
+    token_budget: int = Field(description="The most requests the check was allowed (--token-budget).")
+    quota: list[QuotaUsage] = Field(description="Token quotas the check saw and what it used of them.")
 
 
 # --- stacks ----------------------------------------------------------------------------------------------------

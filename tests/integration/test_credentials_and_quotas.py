@@ -1,6 +1,7 @@
-"""private_key_jwt applications with the real Pulumi CLI and the project's provider build against the emulator:
-deploy, tokens with the private key, and a key rotation during which a workload asking for a token every
-half second is never refused.
+"""Stronger M2M credentials with the real Pulumi CLI and the project's provider build against the emulator:
+a private_key_jwt application deployed and checked with its private key, a key rotation during which a
+workload asking for a token every half second is never refused, import and scoped delete of key credentials,
+token quotas enforced then lifted, the access check's budget and quota report, and secret rotation.
 
 The tests run in order against one tenant and one stack.
 """
@@ -8,6 +9,7 @@ The tests run in order against one tenant and one stack.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +93,40 @@ def test_a_private_key_jwt_application_is_deployed_without_a_secret(project, emu
     other = emulator.http.post("/oauth/token", data=token_form(KEYS["2027-05"], client_id, domain, ORDERS))
     assert other.status_code == 401, "a key that is not registered must not work"
     project.preview("--expect-no-changes")
+
+
+def test_access_check_signs_with_the_private_key_from_a_file_or_a_variable(project, emulator, tmp_path):
+    key_file = KEYS["2026-11"].write_private(tmp_path / "partner.pem")
+    by_file = project.access_check("--private-key", f"{APP}={key_file}")
+    assert "All " in by_file.stdout and "match the stack config" in by_file.stdout
+    assert f"{APP} " in by_file.stdout and "not checked" not in by_file.stdout
+    by_variable = project.access_check(env={"AUTH0_M2M_PRIVATE_KEYS": f"{APP}=env:PARTNER_KEY",
+                                            "PARTNER_KEY": KEYS["2026-11"].private_pem})
+    assert "match the stack config" in by_variable.stdout
+    # The private key is never printed.
+    assert "PRIVATE KEY" not in by_file.stdout + by_file.stderr + by_variable.stdout + by_variable.stderr
+
+
+def test_access_check_without_the_private_key_checks_the_others_and_says_so(project):
+    result = project.access_check()
+    assert f"{APP}: private_key_jwt: no private key given" in " ".join(result.stdout.split())
+    assert "match the stack config" in result.stdout
+
+
+def test_access_check_refuses_a_key_of_another_application_or_an_unregistered_key(project, tmp_path):
+    stranger = KeyPair().write_private(tmp_path / "stranger.pem")
+    result = project.access_check("--private-key", f"{APP}={stranger}", check=False)
+    assert result.returncode != 0 and "belongs to none of its public keys (2026-11)" in result.stderr
+
+
+def test_access_check_refuses_to_start_above_its_token_budget(project, emulator):
+    emulator.reset_requests()
+    result = project.access_check("--token-budget", "10", check=False)
+    assert result.returncode != 0
+    assert "over the budget of 10 (--token-budget)" in " ".join(result.stderr.split())
+    assert emulator.requests()["by_route"].get("POST /oauth/token", 0) == 0, "no token may be requested"
+    narrowed = project.access_check("--token-budget", "10", "--application", "ledger-reconciler", "--api", "billing")
+    assert "match the stack config" in narrowed.stdout
 
 
 class Workload:
@@ -222,3 +258,96 @@ def test_destroying_the_credentials_leaves_credentials_it_does_not_track(project
 def _urn(project: PulumiProject, type_: str, name: str) -> str:
     resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
     return next(r["urn"] for r in resources if r["type"] == type_ and r["urn"].endswith(f"::{name}"))
+
+
+# --- Token quotas ------------------------------------------------------------------------------------------
+
+LEDGER = "ledger-reconciler"
+BILLING = "https://billing.api.example.com/"
+REPORTING = "https://reporting.api.example.com/"
+
+
+def test_quotas_are_enforced_then_lifted(project, emulator):
+    def add_quotas(estate):
+        application(estate, LEDGER)["token_quota"] = {"per_hour": 3}
+        estate["organizations"]["globex"]["token_quota"] = {"per_hour": 2, "per_day": 20}
+
+    project.edit_config(add_quotas)
+    steps = project.preview_steps()
+    changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+    assert changes == {("update", LEDGER), ("update", "org/globex")}, changes
+    project.up()
+    outputs = project.outputs(show_secrets=True)
+    ledger = outputs["applications"][LEDGER]["client_id"]
+    secret = outputs["client_secrets"][LEDGER]
+    answers = [emulator.token(ledger, secret, BILLING) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].json() == {"error": "too_many_requests", "error_description": "Client quota exceeded"}
+    assert answers[2].headers["auth0-client-quota-limit"].startswith("b=per_hour;q=3;r=0;")
+
+    exporter = outputs["applications"]["report-exporter"]["client_id"]
+    exporter_secret = outputs["client_secrets"]["report-exporter"]
+    globex = outputs["organization_ids"]["globex"]
+    by_org = [emulator.token(exporter, exporter_secret, REPORTING, globex) for _ in range(3)]
+    assert [a.status_code for a in by_org] == [200, 200, 429]
+    assert by_org[2].json()["error_description"] == "Organization quota exceeded"
+
+    # The access check reads the quota headers: it reports what it used and does not count a 429 as a difference.
+    report = project.access_check("--application", LEDGER, "--application", "report-exporter")
+    flat = " ".join(report.stdout.split())
+    assert "application ledger-reconciler" in flat and "organization globex" in flat and "(used up: 429)" in flat
+    assert "match the stack config" in flat
+
+    def remove_quotas(estate):
+        application(estate, LEDGER).pop("token_quota")
+        estate["organizations"]["globex"].pop("token_quota")
+
+    project.edit_config(remove_quotas)
+    project.up()
+    assert "token_quota" not in emulator.management("GET", f"/clients/{ledger}").json()
+    assert "token_quota" not in emulator.management("GET", f"/organizations/{globex}").json()
+    assert emulator.token(ledger, secret, BILLING).status_code == 200
+    assert emulator.token(exporter, exporter_secret, REPORTING, globex).status_code == 200
+    project.preview("--refresh", "--expect-no-changes")
+
+
+def test_the_access_check_leaves_a_quota_reserve(project, emulator):
+    project.edit_config(lambda estate: application(estate, "support-console").__setitem__("token_quota", {"per_hour": 4}))
+    project.up()
+    result = project.access_check("--application", "support-console", "--quota-reserve", "2")
+    flat = " ".join(re.sub(r"[│┃]", " ", result.stdout).split())
+    # 4 per hour, 2 kept back: the check uses 2 tokens and skips the rest.
+    assert "application support-console 2 per_hour 2/4" in flat, flat
+    assert "quota down to its reserve (2)" in flat
+    project.edit_config(lambda estate: application(estate, "support-console").pop("token_quota"))
+    project.up()
+
+
+# --- Secret rotation ---------------------------------------------------------------------------------------
+
+def test_rotate_secret_stores_the_new_secret_only_as_a_pulumi_secret(project, emulator):
+    before = project.outputs(show_secrets=True)
+    client_id = before["applications"][LEDGER]["client_id"]
+    old = before["client_secrets"][LEDGER]
+    assert emulator.token(client_id, old, BILLING).status_code == 200
+
+    result = project.tool("rotate-secret", LEDGER, "--stack", project.stack, "--yes")
+    assert "stored as a Pulumi secret" in result.stdout
+    new = project.outputs(show_secrets=True)["client_secrets"][LEDGER]
+    assert new != old
+    assert emulator.token(client_id, old, BILLING).status_code == 401
+    assert emulator.token(client_id, new, BILLING).status_code == 200
+    assert project.outputs()["client_secrets"] == "[secret]"
+    places = {str(p): p.read_text(errors="replace") for p in project.state_dir.rglob("*") if p.is_file()}
+    places["stack file"] = project.stack_file.read_text()
+    places["logs"] = "\n".join(project.log)
+    for where, text in places.items():
+        assert new not in text, f"the new secret appears in plain text in {where}"
+    project.preview("--expect-no-changes")
+
+
+def test_rotate_secret_refuses_key_applications_and_asks_before_rotating(project):
+    keyed = project.tool("rotate-secret", APP, "--stack", project.stack, "--yes", check=False)
+    assert keyed.returncode != 0 and "rotate its key instead" in keyed.stderr
+    unconfirmed = project.tool("rotate-secret", LEDGER, "--stack", project.stack, check=False)
+    assert unconfirmed.returncode != 0 and "pass --yes to confirm" in unconfirmed.stderr
