@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 APP = "partner-gateway"
 ORDERS = "https://orders.api.example.com/"
+BILLING = "https://billing.api.example.com/"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 CLIENT = "auth0:index/client:Client"
 KEYS = {"2026-11": KeyPair(), "2027-05": KeyPair()}
@@ -212,6 +213,53 @@ def test_rotating_the_key_never_refuses_the_workload(project, emulator):
     project.preview("--refresh", "--expect-no-changes")
 
 
+def test_changing_a_keys_expiry_keeps_its_credential(project, emulator):
+    client_id = client_of(project)
+    before = attached(emulator, client_id)
+    project.edit_config(lambda estate: application(estate, APP)["public_keys"][0].__setitem__("expires_at", "2099-01-31T00:00:00Z"))
+    project.up()
+    assert attached(emulator, client_id) == before
+    credential = emulator.management("GET", f"/clients/{client_id}/credentials/{before[0]}").json()
+    assert credential["expires_at"] == "2099-01-31T00:00:00.000Z"
+    project.preview("--refresh", "--expect-no-changes")
+
+
+def test_switching_an_application_between_a_secret_and_keys_updates_it_in_place(project, emulator):
+    outputs = project.outputs(show_secrets=True)
+    ledger = outputs["applications"]["ledger-reconciler"]["client_id"]
+    secret = outputs["client_secrets"]["ledger-reconciler"]
+    key = KeyPair()
+    key.write_public(project.root, "keys/ledger.pub.pem")
+    domain = emulator.connection["domain"]
+
+    def to_keys(estate):
+        application(estate, "ledger-reconciler").update(
+            authentication_method="private_key_jwt", public_keys=[{"name": "first", "pem_file": "keys/ledger.pub.pem"}])
+
+    project.edit_config(to_keys)
+    changes = {(s["op"], s["urn"].split("::")[-1]) for s in project.preview_steps() if s["op"] != "same"}
+    assert changes == {("update", "ledger-reconciler/credentials")}, changes
+    project.up()
+    after = project.outputs(show_secrets=True)
+    assert after["applications"]["ledger-reconciler"]["client_id"] == ledger
+    assert "ledger-reconciler" not in after["client_secrets"]
+    assert emulator.token(ledger, secret, BILLING).status_code == 401
+    assert emulator.http.post("/oauth/token", data=token_form(key, ledger, domain, BILLING)).status_code == 200
+
+    def to_secret(estate):
+        app = application(estate, "ledger-reconciler")
+        app.pop("public_keys")
+        app["authentication_method"] = "client_secret_post"
+
+    project.edit_config(to_secret)
+    project.up()
+    back = project.outputs(show_secrets=True)["client_secrets"]["ledger-reconciler"]
+    assert emulator.token(ledger, back, BILLING).status_code == 200
+    assert emulator.http.post("/oauth/token", data=token_form(key, ledger, domain, BILLING)).status_code == 401
+    assert registered(emulator, ledger) == {}, "the key's credential is deleted"
+    project.preview("--refresh", "--expect-no-changes")
+
+
 def test_importing_the_credentials_adopts_the_keys_without_registering_them_again(project, emulator, tmp_path):
     """With the official provider an import of private_key_jwt credentials forces a replacement (it cannot
     compare PEMs); the project's build adopts each key by its key id."""
@@ -263,7 +311,6 @@ def _urn(project: PulumiProject, type_: str, name: str) -> str:
 # --- Token quotas ------------------------------------------------------------------------------------------
 
 LEDGER = "ledger-reconciler"
-BILLING = "https://billing.api.example.com/"
 REPORTING = "https://reporting.api.example.com/"
 
 
