@@ -94,6 +94,15 @@ def test_a_private_key_jwt_application_is_deployed_without_a_secret(project, emu
     other = emulator.http.post("/oauth/token", data=token_form(KEYS["2027-05"], client_id, domain, ORDERS))
     assert other.status_code == 401, "a key that is not registered must not work"
     project.preview("--expect-no-changes")
+    # Auth0 gives every new client a secret; once the keys are attached it is hidden and unusable, and it never
+    # reaches Pulumi's state.
+    import sqlite3
+
+    with sqlite3.connect(emulator.data_dir / "tenant.sqlite3") as db:
+        (tenant_secret,) = db.execute("SELECT client_secret FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+    state = "".join(p.read_text(errors="replace") for p in project.state_dir.rglob("*") if p.is_file())
+    assert tenant_secret not in state
+    assert emulator.token(client_id, tenant_secret, ORDERS).status_code == 401
 
 
 def test_access_check_signs_with_the_private_key_from_a_file_or_a_variable(project, emulator, tmp_path):
