@@ -109,13 +109,30 @@ class RecordedGrant(TypedDict):
     """Sorted."""
 
 
-class RecordedApplication(TypedDict):
-    """The inputs of an ``auth0-m2m:index:M2MApplication`` resource."""
+class RecordedPublicKey(TypedDict):
+    """A public key of a private_key_jwt application (public: no secret)."""
 
+    name: str
+    algorithm: str
+    pem: str
+
+
+class _RecordedApplicationBase(TypedDict):
     application: str
     production: bool
     default_organization: Optional[str]
     grants: list[RecordedGrant]
+
+
+class RecordedApplication(_RecordedApplicationBase, total=False):
+    """The inputs of an ``auth0-m2m:index:M2MApplication`` resource: the keys of the base always, the others only
+    when the application has them (so that applications deployed before they existed record what they did)."""
+
+    #: Only for private_key_jwt applications (secret-based ones record no method).
+    authentication_method: str
+    public_keys: list[RecordedPublicKey]
+    #: ``{per_hour?, per_day?, enforce}``, only when the application has a quota.
+    token_quota: dict
 
 
 # --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------

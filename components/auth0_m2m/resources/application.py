@@ -215,4 +215,14 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])
         ],
+        # Recorded only when set, so that applications deployed before these existed record what they did.
+        **({"authentication_method": app.authentication_method.value} if not app.uses_secret else {}),
+        **(
+            {"public_keys": [
+                {"name": key.name, "algorithm": key.algorithm.value, "pem": key.public_pem} for key in app.public_keys
+            ]}
+            if app.public_keys
+            else {}
+        ),
+        **({"token_quota": app.token_quota.model_dump(exclude_none=True)} if app.token_quota else {}),
     }
