@@ -44,6 +44,15 @@ def project(tmp_path_factory, emulator):
     return project
 
 
+def tenant_changes(steps: list[dict]) -> set[tuple[str, str]]:
+    """(operation, resource name) of the steps that change the tenant: the components' own "update" (their recorded
+    intent, e.g. the keys) makes no Auth0 call."""
+    return {
+        (s["op"], s["urn"].split("::")[-1]) for s in steps
+        if s["op"] != "same" and not s["urn"].split("::")[2].endswith("auth0-m2m:index:M2MApplication")
+    }
+
+
 def key_entry(name: str) -> dict:
     return {"name": name, "pem_file": f"keys/{APP}-{name}.pub.pem"}
 
@@ -191,7 +200,7 @@ def test_rotating_the_key_never_refuses_the_workload(project, emulator):
         # 1. Add the new key beside the old one: an in-place update, never a replacement.
         set_keys(project, "2026-11", "2027-05")
         steps = project.preview_steps()
-        changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+        changes = tenant_changes(steps)
         assert changes == {("update", f"{APP}/credentials")}, changes
         project.up()
         both = attached(emulator, client_id)
@@ -246,7 +255,7 @@ def test_switching_an_application_between_a_secret_and_keys_updates_it_in_place(
             authentication_method="private_key_jwt", public_keys=[{"name": "first", "pem_file": "keys/ledger.pub.pem"}])
 
     project.edit_config(to_keys)
-    changes = {(s["op"], s["urn"].split("::")[-1]) for s in project.preview_steps() if s["op"] != "same"}
+    changes = tenant_changes(project.preview_steps())
     assert changes == {("update", "ledger-reconciler/credentials")}, changes
     project.up()
     after = project.outputs(show_secrets=True)
@@ -283,7 +292,7 @@ def test_importing_the_credentials_adopts_the_keys_without_registering_them_agai
     }))
     project.run("import", "--yes", "--protect=false", "--generate-code=false", "--file", str(spec))
     steps = project.preview_steps()
-    changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+    changes = tenant_changes(steps)
     assert changes == {("update", f"{APP}/credentials")}, changes
     project.up()
     assert registered(emulator, client_id) == before, "the keys keep their credentials"
@@ -330,7 +339,7 @@ def test_quotas_are_enforced_then_lifted(project, emulator):
 
     project.edit_config(add_quotas)
     steps = project.preview_steps()
-    changes = {(s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] != "same"}
+    changes = tenant_changes(steps)
     assert changes == {("update", LEDGER), ("update", "org/globex")}, changes
     project.up()
     outputs = project.outputs(show_secrets=True)
