@@ -198,6 +198,12 @@ class PublicKeyConfig(_Model):
         except ValueError as error:
             source = f"pem_file {self.pem_file!r}" if self.pem_file else "pem"
             raise ValueError(f"public key {self.name!r} ({source}): {error}") from None
+        expiry = self._info.certificate_expiry
+        if self.expires_at is None and expiry is not None and expiry <= dt.datetime.now(dt.timezone.utc):
+            raise ValueError(
+                f"public key {self.name!r}: the certificate expired at {expiry.isoformat()}: Auth0 refuses assertions "
+                "signed with an expired key; issue a new certificate"
+            )
         self._public_pem = text.strip() + "\n"
         return self
 

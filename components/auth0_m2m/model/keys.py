@@ -49,8 +49,12 @@ def inspect_public_key(pem: str) -> PublicKeyInfo:
             expiry = certificate.not_valid_after_utc
         else:
             key = serialization.load_pem_public_key(text.encode())
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"the PEM could not be read as a public key or certificate ({error})") from None
+    except (ValueError, TypeError):
+        # cryptography's own text (ASN.1 tags, OpenSSL reasons) would not help a reader of a stack file.
+        raise ValueError(
+            "the PEM could not be read as a public key or certificate (damaged, cut off or not a key: export it "
+            "again with openssl rsa -in key.pem -pubout)"
+        ) from None
     if not isinstance(key, rsa.RSAPublicKey):
         kind = {ec.EllipticCurvePublicKey: "an EC key", dsa.DSAPublicKey: "a DSA key"}
         found = next((name for cls, name in kind.items() if isinstance(key, cls)), "not an RSA key")

@@ -219,8 +219,11 @@ def validate_engine_config(
     try:
         result = validate(raw, source, key_files=key_files)
     except StackConfigError as error:
-        # A secret estate key is reported as such, not again as missing.
-        problems += [p for p in error.problems if not (p.field in hidden and p.message == "required field is missing")]
+        # A secret estate key is reported as such, not again as missing; a value the file layer already reported
+        # (e.g. an unquoted timestamp) is not reported again for what it became.
+        reported = {p.path for p in problems if p.path}
+        problems += [p for p in error.problems
+                     if not (p.field in hidden and p.message == "required field is missing") and p.path not in reported]
         result = None
     if problems:
         if locate is not None:
@@ -294,8 +297,12 @@ class StackFile:
                 continue
             reading = (f"the timestamp {quote(str(surprise.value))}" if surprise.kind == "timestamp"
                        else repr(surprise.value))
-            message = (f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value if "
-                       "it is text")
+            if surprise.kind == "timestamp" and path[-1:] == ("expires_at",):
+                message = (f"{quote(surprise.text)} is read by Pulumi as {reading}, which is not ISO 8601; quote "
+                           f"it: expires_at: \"{surprise.text}\"")
+            else:
+                message = (f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value "
+                           "if it is text")
             problems.append(problem_at((key.split(":", 1)[1], *path[2:]), message, raw, surprise.line))
         return problems
 

@@ -139,19 +139,50 @@ CASES = [
     (
         "an unsupported algorithm",
         dict(public_keys=[{"name": "k", "pem": public_pem(rsa_key("a")), "algorithm": "ES256"}]),
-        f"{APP_AT}, field 'public_keys.algorithm': 'ES256' is not one of 'RS256', 'RS384' or 'PS256'",
+        f"{APP_AT}, field 'public_keys.algorithm': public key 'k': 'ES256' is not one of 'RS256', 'RS384' or 'PS256'",
     ),
     (
         "an expiry in the past",
         dict(public_keys=[{"name": "k", "pem": public_pem(rsa_key("a")), "expires_at": "2020-01-01T00:00:00Z"}]),
-        f"{APP_AT}, field 'public_keys.expires_at': expires_at 2020-01-01T00:00:00+00:00 is in the past: Auth0 "
+        f"{APP_AT}, field 'public_keys.expires_at': public key 'k': expires_at 2020-01-01T00:00:00+00:00 is in the past: Auth0 "
         "refuses assertions signed with an expired key; remove the key or give it a later expiry",
     ),
     (
         "a key name that is not a slug",
         dict(public_keys=[{"name": "my key", "pem": public_pem(rsa_key("a"))}]),
-        f"{APP_AT}, field 'public_keys.name': 'my key' is not a key name: 1-64 letters, digits, '.', '_' or '-', "
+        f"{APP_AT}, field 'public_keys.name': public key #1: 'my key' is not a key name: 1-64 letters, digits, '.', '_' or '-', "
         "starting with a letter or digit",
+    ),
+    (
+        "a damaged PEM (cryptography's own text is not shown)",
+        dict(public_keys=[{"name": "k", "pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}]),
+        f"{PEM_AT}: public key 'k' (pem): the PEM could not be read as a public key or certificate (damaged, cut off "
+        "or not a key: export it again with openssl rsa -in key.pem -pubout)",
+    ),
+    (
+        "an expired certificate",
+        dict(public_keys=[{"name": "k", "pem": certificate_pem(rsa_key("a"), dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))}]),
+        f"{PEM_AT}: public key 'k': the certificate expired at 2025-01-01T00:00:00+00:00: Auth0 refuses assertions "
+        "signed with an expired key; issue a new certificate",
+    ),
+    (
+        "an expiry that is not a date",
+        dict(public_keys=[{"name": "k", "pem": public_pem(rsa_key("a")), "expires_at": "next year"}]),
+        f"{APP_AT}, field 'public_keys.expires_at': public key 'k': 'next year' is not a date and time: write ISO "
+        '8601 in quotes, e.g. "2027-11-30T00:00:00Z" (UTC when no offset is given)',
+    ),
+    (
+        "the second key's field names the second key",
+        dict(public_keys=[{"name": "old", "pem": public_pem(rsa_key("a"))},
+                          {"name": "new", "pem": public_pem(rsa_key("b")), "algorithm": "HS256"}]),
+        f"{APP_AT}, field 'public_keys.algorithm': public key 'new': 'HS256' is not one of 'RS256', 'RS384' or 'PS256'",
+    ),
+    (
+        "a private key where a string belongs is never echoed",
+        dict(public_keys=[{"name": "k", "pem": [rsa_key("a").private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()]}]),
+        f"{APP_AT}, field 'public_keys.pem': public key 'k': a private key (not shown: a stack file holds only public "
+        "keys; keep it with the workload) is a list, not a string",
     ),
     (
         "an application quota without limits",
@@ -167,12 +198,12 @@ CASES = [
     (
         "a quota above Auth0's maximum",
         dict(token_quota={"per_day": 2147483648}),
-        f"{APP_AT}, field 'token_quota.per_day': Input should be less than or equal to 2147483647",
+        f"{APP_AT}, field 'token_quota.per_day': 2147483648 is above the maximum 2147483647",
     ),
     (
         "a quota of zero",
         dict(token_quota={"per_hour": 0}),
-        f"{APP_AT}, field 'token_quota.per_hour': Input should be greater than or equal to 1",
+        f"{APP_AT}, field 'token_quota.per_hour': 0 is below the minimum 1",
     ),
 ]
 
@@ -253,3 +284,32 @@ def test_pem_file_at_a_git_revision(tmp_path):
     assert messages(raw, key_files=revision_reader("HEAD~0:nope", cwd=tmp_path))[0].endswith(
         "pem_file 'keys/k.pem' does not exist at revision HEAD~0:nope"
     )
+
+
+def test_an_unquoted_expiry_is_reported_once_with_the_fix():
+    """Pulumi reads `expires_at: 2030-01-01` as a timestamp and hands the program Go's text for it: one message
+    that says to quote it, not a second one about the text it became."""
+    from auth0_m2m.model.loading import read_stack_bytes
+
+    pem = "\n".join("            " + line for line in public_pem(rsa_key("a")).splitlines())
+    text = f"""config:
+  auth0-m2m:environment: dev
+  auth0-m2m:apis:
+    orders: {{identifier: https://orders.example.com/}}
+  auth0-m2m:applications:
+    - name: partner
+      authentication_method: private_key_jwt
+      public_keys:
+        - name: k
+          expires_at: 2030-01-01
+          pem: |
+{pem}
+      grants: [{{api: orders}}]
+"""
+    with pytest.raises(StackConfigError) as error:
+        read_stack_bytes(text.encode(), SOURCE, "auth0-m2m").validate()
+    assert [problem.format(SOURCE) for problem in error.value.problems] == [
+        f"{SOURCE}:10: application 'partner', field 'public_keys.expires_at': public key 'k': '2030-01-01' is read by "
+        "Pulumi as the "
+        "timestamp '2030-01-01 00:00:00 +0000 UTC', which is not ISO 8601; quote it: expires_at: \"2030-01-01\""
+    ]
