@@ -17,10 +17,13 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import httpx
+
 from ..contract import CLIENT_CREDENTIALS_TYPE, OUTPUT_APPLICATIONS, OUTPUT_CLIENT_SECRETS
 from ..model.errors import StackConfigError
 from ..model.loading import load_stack_file, stack_path
 from .management import ManagementClient
+from .output import describe_http_error
 from .pulumi_cli import PulumiError, pulumi_read
 
 
@@ -88,7 +91,13 @@ def rotate_secret(
                 f"finish with: pulumi refresh --run-program --target '{urn}' --stack {stack}"
             )
         stored = _stored_secret(stack, application, project_dir)
-        current = tenant.client_secret(client_id)
+        try:
+            current = tenant.client_secret(client_id)
+        except httpx.HTTPError as error:
+            raise SecretRotationError(
+                f"the secret was rotated and stored in the stack, but it could not be compared with the tenant's "
+                f"({describe_http_error(error)}; reading a secret needs read:client_keys)"
+            ) from None
     finally:
         tenant.close()
     if stored is None or current is None or stored != current:
