@@ -280,9 +280,15 @@ def test_switching_an_application_between_a_secret_and_keys_updates_it_in_place(
 
 def test_importing_the_credentials_adopts_the_keys_without_registering_them_again(project, emulator, tmp_path):
     """With the official provider an import of private_key_jwt credentials forces a replacement (it cannot
-    compare PEMs); the project's build adopts each key by its key id."""
+    compare PEMs); the project's build adopts each key by its key id: right after the import nothing differs,
+    not even when Auth0 attaches the keys in another order than the stack file lists them."""
+    set_keys(project, "2026-11", "2027-05")
+    project.up()
     client_id = client_of(project)
     before = registered(emulator, client_id)
+    reversed_refs = [{"id": i} for i in reversed(attached(emulator, client_id))]
+    emulator.management("PATCH", f"/clients/{client_id}", json={
+        "client_authentication_methods": {"private_key_jwt": {"credentials": reversed_refs}}}).raise_for_status()
     urn = _urn(project, CREDENTIALS, f"{APP}/credentials")
     project.run("state", "delete", "--yes", urn)
     spec = tmp_path / "import.json"
@@ -291,13 +297,21 @@ def test_importing_the_credentials_adopts_the_keys_without_registering_them_agai
         "resources": [{"type": CREDENTIALS, "name": f"{APP}/credentials", "id": client_id, "parent": "client"}],
     }))
     project.run("import", "--yes", "--protect=false", "--generate-code=false", "--file", str(spec))
-    steps = project.preview_steps()
-    changes = tenant_changes(steps)
-    assert changes == {("update", f"{APP}/credentials")}, changes
+    assert tenant_changes(project.preview_steps()) == set()
+    emulator.reset_requests()
     project.up()
+    writes = {route: n for route, n in emulator.requests()["by_route"].items()
+              if not route.startswith("GET ") and route != "POST /oauth/token"}
+    assert writes == {}, f"the up after the import wrote to the tenant: {writes}"
     assert registered(emulator, client_id) == before, "the keys keep their credentials"
-    assert attached(emulator, client_id) == list(before)
-    project.preview("--expect-no-changes")
+    assert attached(emulator, client_id) == [ref["id"] for ref in reversed_refs]
+
+    # The adopted resource rotates like any other: the key removed is detached and deleted, the other stays.
+    set_keys(project, "2027-05")
+    project.up()
+    assert [registered(emulator, client_id)[i] for i in attached(emulator, client_id)] == ["2027-05"]
+    assert list(registered(emulator, client_id).values()) == ["2027-05"]
+    project.preview("--refresh", "--expect-no-changes")
 
 
 def test_destroying_the_credentials_leaves_credentials_it_does_not_track(project, emulator):

@@ -14,7 +14,8 @@
 //   - delete removes only the credentials this resource tracks, and detaches only those: credentials another
 //     resource (e.g. a replacement) attached stay attached.
 //   - read keeps each credential's PEM by credential id (upstream: by list position), and an imported
-//     resource (no PEM in its state) adopts its credentials by key id instead of registering them again.
+//     resource (no PEM in its state) adopts its credentials by key id instead of registering them again: the
+//     same keys in another order or without their PEM are no difference at all.
 package client
 
 import (
@@ -48,6 +49,7 @@ func NewCredentialsResource() *schema.Resource {
 	for _, field := range []string{"name", "credential_type", "pem", "algorithm", "parse_expiry_from_cert"} {
 		credential.Schema[field].ForceNew = false
 	}
+	resource.Schema[privateKeyJWT].Elem.(*schema.Resource).Schema["credentials"].DiffSuppressFunc = sameCredentialSet
 	resource.ReadContext = readClientCredentialsKeepingPEMs
 	resource.UpdateContext = updateClientCredentialsWithoutGap
 	resource.DeleteContext = deleteTrackedClientCredentials
@@ -147,6 +149,60 @@ func sameInstant(a *time.Time, b string) bool {
 	}
 	parsed, err := time.Parse(time.RFC3339, b)
 	return err == nil && parsed.Equal(*a)
+}
+
+// sameCredentialSet suppresses every difference inside the credentials list when the configured keys are the
+// tracked ones in another order or without their PEM: same count, and each configured key (by key id) has a
+// tracked credential of the same name and algorithm (and expiry, when configured). This is the state right
+// after an import (Auth0 never returns a PEM, and attaches in its own order): without it, adopting
+// private_key_jwt credentials would plan an update (an import with matching inputs would fail).
+//
+// The configured keys are read from the raw configuration: the merged view a diff sees fills each configured
+// credential's computed fields (expires_at) from the tracked credential at the same position.
+func sameCredentialSet(_, _, _ string, data *schema.ResourceData) (same bool) {
+	defer func() {
+		if recover() != nil { // an unknown or partial configuration (e.g. a preview): no opinion
+			same = false
+		}
+	}()
+	raw := data.GetRawConfig()
+	if raw.IsNull() || !raw.IsWhollyKnown() {
+		return false
+	}
+	configured, diagnostics := expandAuthenticationMethodCredentials(raw, privateKeyJWT)
+	before, _ := data.GetChange(privateKeyJWT)
+	tracked := trackedCredentials(before)
+	if diagnostics.HasError() || len(tracked) == 0 || len(tracked) != len(configured) {
+		return false
+	}
+	used := map[int]bool{}
+	for _, c := range configured {
+		kid := keyID(c.GetPEM())
+		if kid == "" {
+			return false
+		}
+		found := false
+		for i, t := range tracked {
+			if used[i] || t.KeyID != kid || t.Name != c.GetName() || t.Algorithm != c.GetAlgorithm() {
+				continue
+			}
+			if t.PEM != "" && !samePEM(t.PEM, c.GetPEM()) {
+				continue
+			}
+			if c.GetParseExpiryFromCert() != t.ParseExpiryFromCert && t.PEM != "" {
+				continue
+			}
+			if c.ExpiresAt != nil && !sameInstant(c.ExpiresAt, t.ExpiresAt) {
+				continue
+			}
+			used[i], found = true, true
+			break
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // pemExtras are the fields Auth0 never returns, kept from the configuration or the state by credential id.
