@@ -3,7 +3,7 @@
     source scripts/pulumi-env.sh && export PATH="$PWD/.venv/bin:$PATH"
     python bench/run.py                   # everything (about an hour on 2 cores)
     python bench/run.py --quick           # small sizes only, to check the harness
-    python bench/run.py --only peer       # one part (evaluation, up, tokens, peer); the others are kept as they are
+    python bench/run.py --only peer       # one part (evaluation, up, tokens, peer, import, fast_up); the others are kept
 
 Numbers are benchmark output, never test assertions. Targets (from the benchmark issue) are printed next to
 the measurements with a verdict, so a regression is visible at a glance.
@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import adoption  # noqa: E402
 import peer  # noqa: E402
 import program_evaluation  # noqa: E402
 import pulumi_up  # noqa: E402
@@ -65,13 +66,15 @@ def markdown(results: dict) -> str:
               f"| {t.get('requests')} | {t.get('concurrency')} | {t.get('requests_per_second')} | {t.get('p50_ms')} | {t.get('p99_ms')} |", ""]
     if results.get("peer"):
         lines += peer.markdown(results["peer"])
+    if results.get("import") or results.get("fast_up"):
+        lines += adoption.markdown(results.get("import") or [], results.get("fast_up") or [])
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parts = ["evaluation", "up", "tokens", "peer"]
+    parts = ["evaluation", "up", "tokens", "peer", "import", "fast_up"]
     parser.add_argument("--reuse", action="append", default=[], choices=parts,
                         help="keep this part from the previous results.json instead of measuring it again")
     parser.add_argument("--only", action="append", default=[], choices=parts,
@@ -103,6 +106,8 @@ def main() -> None:
         "tokens": lambda: token_issuance.run(requests=500 if args.quick else 3000, concurrency=8),
         "peer": lambda: peer.run(peer_sizes, repeats=1 if args.quick else 3,
                                  progress=lambda partial: save("peer", partial)),
+        "import": lambda: [adoption.measure_import(*((20, 3) if args.quick else (300, 10)))],
+        "fast_up": lambda: adoption.run_up(up_sizes, progress=lambda partial: save("fast_up", partial)),
     }
     for part, run in measure.items():
         if part not in args.reuse:

@@ -175,3 +175,46 @@ OUTPUT_CLIENT_SECRETS = "client_secrets"
 OUTPUT_ORGANIZATION_IDS = "organization_ids"
 #: ``<application>/<audience>`` -> justification, for every any-organization grant.
 OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS = "any_organization_justifications"
+
+# --- Adoption (auth0-m2m import, repair, up --fast) --------------------------------------------------------
+#: Environment variable naming an adoption plan (JSON) for the program: when set, the program imports the
+#: listed existing tenant objects instead of creating them (see ``auth0_m2m.resources.adoption``).
+ADOPTION_PLAN_ENV = "AUTH0_M2M_ADOPTION_PLAN"
+#: Environment variable that makes the project's auth0 plugin refuse every create, update and delete
+#: (scripts/toolchain/auth0-provider/provider/readonly.go): adopting updates run with it, so they can only read.
+READ_ONLY_ENV = "AUTH0_M2M_READ_ONLY"
+
+
+class AdoptionPlan(TypedDict):
+    """What the tools hand the program for one adopting ``pulumi up``; resources are keyed ``<type>::<name>``."""
+
+    imports: dict[str, str]
+    """Resources to import, with the tenant object's import id."""
+    strict: list[str]
+    """Imports that must match what the program declares exactly: a difference would be an update after the
+    import, which the read-only plugin refuses. The other imports keep the tenant's values for now
+    (``ignore_changes``), for the next ``up`` to change."""
+    known: list[str]
+    """Resources already in the stack's state: registered as usual."""
+    excluded: list[str]
+    """Declared resources that do not exist in the tenant: left out of this update (``--exclude``)."""
+
+
+#: Parent chain of each resource type the program registers (outermost first), from the Estate down: how
+#: a resource's URN is built. ``tests/unit/resources`` checks it against what the components register.
+PARENT_TYPES: dict[str, tuple[str, ...]] = {
+    M2M_APPLICATION_TYPE: (ESTATE_TYPE,),
+    CLIENT_TYPE: (ESTATE_TYPE, M2M_APPLICATION_TYPE),
+    CLIENT_CREDENTIALS_TYPE: (ESTATE_TYPE, M2M_APPLICATION_TYPE, CLIENT_TYPE),
+    CLIENT_GRANT_TYPE: (ESTATE_TYPE, M2M_APPLICATION_TYPE, CLIENT_TYPE),
+    ORGANIZATION_CLIENT_GRANT_TYPE: (ESTATE_TYPE, M2M_APPLICATION_TYPE, CLIENT_TYPE, CLIENT_GRANT_TYPE),
+    ORGANIZATION_TYPE: (ESTATE_TYPE,),
+    RESOURCE_SERVER_TYPE: (ESTATE_TYPE,),
+    RESOURCE_SERVER_SCOPES_TYPE: (ESTATE_TYPE, RESOURCE_SERVER_TYPE),
+}
+
+
+def resource_urn(stack: str, project: str, type_: str, name: str) -> str:
+    """The URN the program gives a resource of the estate (``PARENT_TYPES`` shows where it sits)."""
+    qualified = "$".join((*PARENT_TYPES.get(type_, ()), type_))
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"

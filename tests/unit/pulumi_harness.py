@@ -28,6 +28,8 @@ class Registration:
     inputs: dict
     transforms: int
     aliases: list = field(default_factory=list)
+    import_id: str = ""
+    ignore_changes: list = field(default_factory=list)
 
     @property
     def parent_type(self) -> Optional[str]:
@@ -86,6 +88,8 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=dict(pulumi.runtime.rpc.deserialize_properties(request.object)),
             transforms=len(request.transforms),
             aliases=list(request.aliases),
+            import_id=request.importId,
+            ignore_changes=list(request.ignoreChanges),
         )
         return response
 

@@ -48,6 +48,8 @@ SCOPE_PATTERN = r"^[^\s]{1,280}$"
 DISPLAY_NAME_PATTERN = r"^[^<>]{1,200}$"
 # Public key names become Auth0 credential names (at most 128 characters); kept to a readable slug.
 KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Client ids as Auth0 issues them (32 letters and digits; custom ids are letters, digits, '-' and '_').
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 
 _SCOPE_RE = re.compile(SCOPE_PATTERN)
 
@@ -61,6 +63,7 @@ PATTERN_HELP = {
     DISPLAY_NAME_PATTERN: "a display name: 1-200 characters without '<' or '>'",
     SCOPE_PATTERN: "a scope value: 1-280 characters without whitespace",
     KEY_NAME_PATTERN: "a key name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    CLIENT_ID_PATTERN: "an Auth0 client id: letters, digits, '-' or '_'",
     r"^[^\s]{1,600}$": "an API identifier: 1-600 characters without whitespace",
     r"^[a-z0-9-]{1,32}$": "an environment name: 1-32 lowercase letters, digits or '-'",
 }
@@ -377,6 +380,12 @@ class ApplicationConfig(_Model):
     default_organization: Optional[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)]] = Field(
         default=None,
         description="Organization used for token requests that name none, for APIs whose grant requires one.",
+    )
+    client_id: Optional[Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN)]] = Field(
+        default=None,
+        description="The Auth0 client id of an adopted application whose Auth0 name is not unique in the tenant "
+        "(written by `auth0-m2m import`): how import, repair and recover find its client instead of by name. "
+        "Not sent to Auth0.",
     )
     grants: tuple[GrantConfig, ...] = Field(
         default=(),

@@ -57,15 +57,41 @@ def application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
 
 
 def auth0_application_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
-    """Two clients with one dashboard name cannot be told apart by the people who operate the tenant."""
-    seen: dict[str, str] = {}
+    """Two clients with one dashboard name cannot be told apart by name, by people or by tools.
+
+    The one exception is a tenant that already has such clients: each of them is adopted with its ``client_id``
+    pinned (``auth0-m2m import`` writes it), and that id, not the name, is how import, repair and recover find
+    it. Applications without a pinned client id keep unique names.
+    """
+    by_name: dict[str, list[ApplicationConfig]] = defaultdict(list)
     for app in cfg.applications:
-        other = seen.setdefault(app.auth0_name, app.name)
-        if other != app.name:
+        by_name[app.auth0_name].append(app)
+    for name, apps in by_name.items():
+        if len(apps) < 2 or all(app.client_id for app in apps):
+            continue
+        first = apps[0]
+        # Two entries with one application name are the duplicate-name rule's problem, not this one's.
+        for app in (app for app in apps[1:] if app.name != first.name):
             yield Problem(
                 field="display_name",
                 application=app.name,
-                message=f"Auth0 name {quote(app.auth0_name)} is already used by application {other!r}",
+                message=f"Auth0 name {quote(name)} is already used by application {first.name!r}; applications may "
+                "share an Auth0 name only when each pins its existing client with client_id",
+            )
+
+
+def client_ids_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """A pinned client belongs to one application: two would both adopt it."""
+    seen: dict[str, str] = {}
+    for app in cfg.applications:
+        if app.client_id is None:
+            continue
+        other = seen.setdefault(app.client_id, app.name)
+        if other != app.name:
+            yield Problem(
+                field="client_id",
+                application=app.name,
+                message=f"client id {app.client_id!r} is already pinned by application {other!r}",
             )
 
 
@@ -372,6 +398,7 @@ def production_any_organization_is_justified(cfg: StackConfig) -> Iterator[Probl
 RULES: tuple[Rule, ...] = (
     application_names_are_unique,
     auth0_application_names_are_unique,
+    client_ids_are_unique,
     api_identifiers_are_unique,
     organization_ids_are_unique,
     organization_source_is_unambiguous,

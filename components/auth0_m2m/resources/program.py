@@ -10,6 +10,7 @@ from .. import contract
 from ..model.config import StackConfig
 from ..model.errors import StackConfigError
 from ..model.loading import validate_engine_config
+from .adoption import adopt_from_environment
 from .estate import Estate
 
 
@@ -20,13 +21,18 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = c
     with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
     program and a review of the same file accept and refuse the same things. Raises ``pulumi.RunError``
     (Pulumi prints the message without a traceback) before any resource has been registered.
+
+    When ``auth0-m2m import`` (or its state-only repair, or ``up --fast``) runs the program, it also turns
+    adoption on (:mod:`auth0_m2m.resources.adoption`): existing tenant objects are imported instead of created.
     """
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
     config, secret_keys = read_pulumi_config()
     try:
-        return validate_engine_config(config, secret_keys, source, namespace)
+        validated = validate_engine_config(config, secret_keys, source, namespace)
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    adopt_from_environment()
+    return validated
 
 
 def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:

@@ -39,13 +39,17 @@ from .access_check import (
     run_check,
     skipped_summary,
 )
+from .adoption import AdoptionError, Pulumi
 from .diff import StackDiff, stack_diff
+from .fast_up import run_up
 from .from_state import Scope, scopes_from_state
-from .management import ManagementClient
+from .importing import import_json, render_import, run_import
+from .management import ManagementClient, ManagementError, TenantIndex
 from .markdown import GITHUB_COMMENT_LIMIT, truncate
 from .output import CommandError, Exit, Group, finish, json_option, problem_errors
 from .pulumi_cli import PulumiError, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
+from .repair import render_repair, repair_json, run_repair
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
 from .report import report_json
@@ -545,7 +549,9 @@ def _outputs_json(path: Path) -> Any:
 @click.option("--stack", "stack", required=True, help="Pulumi stack whose interrupted update is recovered.")
 @project_dir_option
 def recover(stack: str, project_dir: Optional[Path]) -> None:
-    """After an interrupted `pulumi up`: import the objects its pending creates made, clear the rest, refresh.
+    """After an interrupted `pulumi up`: import the objects its pending creates made, clear the rest, refresh, then
+    adopt whatever else the stack declares that exists in the tenant but not in the state (what an interrupted
+    `auth0-m2m up --fast` leaves).
 
     Run it, then `pulumi up`: the result has no duplicate clients, grants or organization links.
     """
@@ -563,7 +569,9 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
             verify=tls_verification(None),
         )
         try:
-            resolutions = resolve_pending(deployment, tenant)
+            resolutions = resolve_pending(deployment, TenantIndex(tenant), _pinned_clients(project, stack))
+        except ManagementError as error:
+            raise CommandError(str(error), Exit.EXTERNAL) from None
         except RuntimeError as error:
             raise CommandError(str(error), Exit.FINDINGS, kind="findings") from None
         finally:
@@ -571,7 +579,93 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
         console.print(render_resolutions(stack, resolutions))
     result = refresh(stack, project, resolutions, say=click.echo)
     sys.stderr.write(result.stderr)
-    sys.exit(Exit.OK if result.returncode == 0 else Exit.EXTERNAL)
+    if result.returncode != 0:
+        sys.exit(Exit.EXTERNAL)
+    # An interrupted `auth0-m2m up --fast` records no pending creates: adopt whatever the stack declares that
+    # exists in the tenant but not in the state (the state-only repair of `import --state-only`).
+    with _adoption_errors():
+        click.echo(render_repair(stack, run_repair(Pulumi(stack, project), preview=False, say=click.echo)))
+    sys.exit(Exit.OK)
+
+
+# --------------------------------------------------------------------------------------------------
+# import and up --fast (adoption)
+
+
+@main.command("import")
+@click.option("--stack", "stack", required=True, help="Pulumi stack to adopt the tenant into (its provider settings are used).")
+@click.option("--select", "patterns", multiple=True, metavar="PATTERN",
+              help="Only M2M applications whose Auth0 name matches this glob (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the stack-file diff and the objects it would import; write nothing.")
+@click.option("--include-unsupported", is_flag=True,
+              help="Also import applications with settings the stack file cannot express, and show what the next up "
+              "changes.")
+@click.option("--state-only", is_flag=True,
+              help="Recover a lost or damaged state: adopt everything the stack file declares; the file is not changed.")
+@project_dir_option
+@json_option
+def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupported: bool, state_only: bool,
+            project_dir: Optional[Path], as_json: bool) -> None:
+    """Adopt an existing tenant: its M2M applications into the stack file and the state, with no write to Auth0.
+
+    Reads the tenant with the stack's provider settings (read scopes only), writes the estate keys of the stack
+    file (every other key and comment is kept) and imports every object into the state, so that the next
+    `pulumi preview` shows no change. Exits 1 when there is no M2M application to import, 3 when the tenant or
+    pulumi fails; nothing is written then.
+    """
+    project = _project(project_dir)
+    assert project is not None
+    pulumi = Pulumi(stack, project)
+    say = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr, the summary on stdout
+    if state_only:
+        if patterns or include_unsupported:
+            raise click.UsageError("--state-only adopts what the stack file declares: no --select or --include-unsupported")
+        with _adoption_errors():
+            repaired = run_repair(pulumi, dry_run=dry_run, say=say)
+        finish("import", Exit.OK, repair_json(stack, repaired, _source(stack_path(project, stack), project)),
+               lambda: click.echo(render_repair(stack, repaired)))
+    with _adoption_errors():
+        outcome = run_import(pulumi, patterns=patterns, dry_run=dry_run, include_unsupported=include_unsupported, say=say)
+    finish("import", Exit.OK, import_json(stack, outcome, _source(outcome.stack_file, project)),
+           lambda: click.echo(render_import(stack, outcome)))
+
+
+@main.command("up", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--stack", "stack", required=True, help="Pulumi stack to deploy.")
+@click.option("--fast", is_flag=True, help="Skip Pulumi's intermediate state checkpoints; an interrupted fast deploy is "
+              "recovered by running it again (or `auth0-m2m import --state-only`).")
+@project_dir_option
+@click.argument("pulumi_args", nargs=-1, type=click.UNPROCESSED)
+def up(stack: str, fast: bool, project_dir: Optional[Path], pulumi_args: tuple[str, ...]) -> None:
+    """`pulumi up --yes` for a stack (PULUMI_ARGS go to pulumi). With --fast: first adopt whatever an interrupted
+    deploy created, then deploy without intermediate checkpoints. Exits with pulumi's status (3 when it failed)."""
+    project = _project(project_dir)
+    assert project is not None
+    with _adoption_errors():
+        outcome = run_up(Pulumi(stack, project), pulumi_args, fast=fast, say=lambda line: click.echo(line, err=True))
+    sys.exit(Exit.OK if outcome.returncode == 0 else Exit.EXTERNAL)
+
+
+class _adoption_errors:
+    """Adoption's own errors as the command line reports them: one line and an exit code."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, _traceback) -> bool:
+        if isinstance(error, (AdoptionError, ManagementError)):
+            code = getattr(error, "exit_code", Exit.EXTERNAL)
+            raise CommandError(str(error), code, kind="findings" if code == Exit.FINDINGS else "external") from None
+        return False
+
+
+def _pinned_clients(project: Path, stack: str) -> dict[str, str]:
+    """Application name -> client id of every application whose stack file entry pins its client."""
+    try:
+        config = _read(stack_path(project, stack), project).validate()
+    except StackConfigError:
+        return {}
+    return {app.name: app.client_id for app in config.applications if app.client_id}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Callable, Optional, Union
 
 from rich.table import Table
 
-from .management import ManagementClient
+from .management import TenantIndex, is_m2m_client
 from .pulumi_cli import pulumi_read
 
 
@@ -52,34 +52,51 @@ def pending_creates(deployment: dict) -> list[PendingCreate]:
     ]
 
 
-def resolve(pending: PendingCreate, tenant: ManagementClient, known_ids: set[str]) -> Resolution:
-    """Find the tenant object a pending create may have made; None when it provably does not exist."""
+def resolve(
+    pending: PendingCreate, tenant: TenantIndex, known_ids: set[str], pinned: Optional[dict[str, str]] = None
+) -> Resolution:
+    """Find the tenant object a pending create may have made; None when it provably does not exist.
+
+    Lookups go through the shared tenant reader with the same identities ``import --state-only`` uses; a client
+    whose application pins its ``client_id`` (``pinned``: application name -> client id) is found by that id.
+    """
     inputs = pending.inputs
     kind = pending.type
     if kind == "auth0:index/client:Client":
-        candidates = [cid for cid in tenant.client_ids_named(inputs["name"]) if cid not in known_ids]
+        pinned_id = (pinned or {}).get(pending.name)
+        if pinned_id:
+            found = tenant.client(pinned_id)
+            return Resolution(pending, pinned_id if found else None, "client found by its pinned client id")
+        others = set((pinned or {}).values())
+        candidates = [
+            c["client_id"] for c in tenant.clients_named(inputs["name"])
+            if c["client_id"] not in known_ids and c["client_id"] not in others and is_m2m_client(c)
+        ]
         if len(candidates) > 1:
             raise RuntimeError(
                 f"{pending.urn}: {len(candidates)} clients named {inputs['name']!r} that no stack resource owns; "
-                "delete the extra ones in the tenant, then run recover again"
+                "delete the extra ones in the tenant (or pin the right one with client_id), then run recover again"
             )
         return Resolution(pending, candidates[0] if candidates else None, "client found by name")
     if kind == "auth0:index/clientCredentials:ClientCredentials":
         # The credentials resource is the client's authentication settings: its id is the client id.
         return Resolution(pending, inputs.get("clientId"), "credentials of the client")
     if kind == "auth0:index/clientGrant:ClientGrant":
-        return Resolution(pending, tenant.grant_id(inputs["clientId"], inputs["audience"]), "grant found by client and audience")
+        grant = tenant.grant(inputs["clientId"], inputs["audience"])
+        return Resolution(pending, grant["id"] if grant else None, "grant found by client and audience")
     if kind == "auth0:index/organizationClientGrant:OrganizationClientGrant":
-        org, grant = inputs["organizationId"], inputs["grantId"]
-        linked = tenant.organization_has_grant(org, grant)
-        return Resolution(pending, f"{org}::{grant}" if linked else None, "link found on the organization")
+        org, grant_id = inputs["organizationId"], inputs["grantId"]
+        linked = tenant.is_linked(org, grant_id)
+        return Resolution(pending, f"{org}::{grant_id}" if linked else None, "link found on the organization")
     if kind == "auth0:index/organization:Organization":
-        return Resolution(pending, tenant.organization_id(inputs["name"]), "organization found by name")
+        found = tenant.organization_named(inputs["name"])
+        return Resolution(pending, found["id"] if found else None, "organization found by name")
     if kind == "auth0:index/resourceServer:ResourceServer":
-        return Resolution(pending, tenant.resource_server_id(inputs["identifier"]), "API found by identifier")
+        server = tenant.resource_server(inputs["identifier"])
+        return Resolution(pending, server["id"] if server else None, "API found by identifier")
     if kind == "auth0:index/resourceServerScopes:ResourceServerScopes":
         identifier = inputs["resourceServerIdentifier"]
-        exists = tenant.resource_server_id(identifier) is not None
+        exists = tenant.resource_server(identifier) is not None
         return Resolution(pending, identifier if exists else None, "scopes of the API")
     raise RuntimeError(f"{pending.urn}: no recovery rule for resource type {kind}; resolve it by hand")
 
@@ -113,23 +130,36 @@ def stale_lock_holder(message: str) -> Optional[int]:
     if not match or match.group("host") != socket.gethostname():
         return None
     pid = int(match.group("pid"))
+    return pid if _process_gone(pid) else None
+
+
+def _process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs: no such process, or a zombie. A killed ``pulumi`` whose parent was killed
+    with it stays a zombie until init reaps it, and a zombie holds no lock."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return pid
+        return True
     except PermissionError:
-        return None
-    return None
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            state = handle.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
 
 
 def export_stack(stack: str, cwd: Optional[str] = None) -> dict:
     return json.loads(pulumi_read(stack, "stack", "export", cwd=cwd))
 
 
-def resolve_pending(deployment: dict, tenant: ManagementClient) -> list[Resolution]:
+def resolve_pending(
+    deployment: dict, tenant: TenantIndex, pinned: Optional[dict[str, str]] = None
+) -> list[Resolution]:
     """Every pending create of an exported stack, looked up in the tenant."""
     known = state_ids(deployment)
-    return [resolve(p, tenant, known) for p in pending_creates(deployment)]
+    return [resolve(p, tenant, known, pinned) for p in pending_creates(deployment)]
 
 
 def render_resolutions(stack: str, resolutions: list[Resolution]) -> Table:

@@ -196,12 +196,65 @@ class StacksResult(_Shape):
     stacks: list[StackEntry]
 
 
+# --- import (and import --state-only) ---------------------------------------------------------------------------
+class ImportedApplication(_Shape):
+    application: str = Field(description="Its key in the stack file.")
+    auth0_name: str
+    client_id: str
+    pinned: bool = Field(description="Its client_id is pinned: another application has the same Auth0 name.")
+    grants: int
+    authorizations: int = Field(description="Organization authorizations of its grants.")
+    unsupported: list[str] = Field(description="Settings the stack file cannot express (with --include-unsupported).")
+    adjustments: list[str] = Field(description="What the next up changes or leaves alone because of them.")
+
+
+class SkippedApplication(_Shape):
+    auth0_name: str
+    client_id: str
+    reasons: list[str]
+
+
+class AdoptedObject(_Shape):
+    type: str = Field(description="Pulumi type token, e.g. auth0:index/clientGrant:ClientGrant.")
+    name: str = Field(description="Pulumi resource name.")
+    id: Optional[str] = Field(description="The import id (null: declared but not in the tenant).")
+
+
+class PlannedChange(_Shape):
+    op: str = Field(description="What the next pulumi up does: create, update, delete, replace, ...")
+    type: str
+    name: str
+    properties: list[str]
+
+
+class ImportResult(_Shape):
+    stack: str
+    file: str
+    mode: Literal["import", "state-only"]
+    dry_run: bool
+    written: bool = Field(description="The stack file (import) or the state (state-only) was changed.")
+    imported: list[ImportedApplication] = Field(description="import: the applications added.")
+    already_in_stack: int = Field(description="import: M2M applications the stack already manages.")
+    skipped: list[SkippedApplication]
+    organizations_added: list[str]
+    apis_added: list[str]
+    pinned: dict[str, str] = Field(description="Applications of the stack that now pin their client id.")
+    objects: list[AdoptedObject] = Field(description="What was (or, with --dry-run, would be) imported into the state.")
+    missing: list[AdoptedObject] = Field(description="state-only: declared resources the tenant does not have.")
+    orphans: list[str] = Field(description="state-only: tenant objects that look like the stack's but are not in it.")
+    dropped_pending_operations: int
+    next_up_changes: list[PlannedChange]
+    diff: Optional[str] = Field(description="import --dry-run: the unified diff of the stack file.")
+    management_api_reads: int
+
+
 RESULTS: dict[str, type[BaseModel]] = {
     "validate": ValidateResult,
     "report": ReportResult,
     "diff": DiffResult,
     "access-check": AccessCheckResult,
     "stacks": StacksResult,
+    "import": ImportResult,
 }
 
 

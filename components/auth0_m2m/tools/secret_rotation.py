@@ -17,13 +17,10 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import httpx
-
 from ..contract import CLIENT_CREDENTIALS_TYPE, OUTPUT_APPLICATIONS, OUTPUT_CLIENT_SECRETS
 from ..model.errors import StackConfigError
 from ..model.loading import load_stack_file, stack_path
-from .management import ManagementClient
-from .output import describe_http_error
+from .management import ManagementClient, ManagementError
 from .pulumi_cli import PulumiError, pulumi_read
 
 
@@ -80,7 +77,10 @@ def rotate_secret(
         tenant_config("auth0:domain"), tenant_config("auth0:clientId"), tenant_config("auth0:clientSecret"), verify=verify
     )
     try:
-        tenant.rotate_secret(client_id)
+        try:
+            tenant.rotate_secret(client_id)
+        except ManagementError as error:
+            raise SecretRotationError(f"{error}; nothing was changed (rotating needs update:client_keys)") from None
         say(f"rotated the client secret of {application} ({client_id}) in the tenant; the old secret no longer works")
         refresh = ["pulumi", "refresh", "--yes", "--skip-preview", "--non-interactive", "--run-program",
                    "--target", urn, "--stack", stack]
@@ -93,10 +93,10 @@ def rotate_secret(
         stored = _stored_secret(stack, application, project_dir)
         try:
             current = tenant.client_secret(client_id)
-        except httpx.HTTPError as error:
+        except ManagementError as error:
             raise SecretRotationError(
                 f"the secret was rotated and stored in the stack, but it could not be compared with the tenant's "
-                f"({describe_http_error(error)}; reading a secret needs read:client_keys)"
+                f"({error}; reading a secret needs read:client_keys)"
             ) from None
     finally:
         tenant.close()

@@ -80,7 +80,26 @@ CASES = [
         "duplicate Auth0 names",
         lambda r: r["applications"].append({**copy.deepcopy(app(r)), "name": "billing-sync-2", "display_name": "billing-sync"}),
         "stacks/Pulumi.prod.yaml: application 'billing-sync-2', field 'display_name': Auth0 name 'billing-sync' is "
-        "already used by application 'billing-sync'",
+        "already used by application 'billing-sync'; applications may share an Auth0 name only when each pins its "
+        "existing client with client_id",
+    ),
+    (
+        "duplicate Auth0 names, only one client pinned",
+        lambda r: r["applications"].append(
+            {**copy.deepcopy(app(r)), "name": "billing-sync-2", "display_name": "billing-sync", "client_id": "c2"}
+        ),
+        "stacks/Pulumi.prod.yaml: application 'billing-sync-2', field 'display_name': Auth0 name 'billing-sync' is "
+        "already used by application 'billing-sync'; applications may share an Auth0 name only when each pins its "
+        "existing client with client_id",
+    ),
+    (
+        "one client pinned by two applications",
+        lambda r: (
+            app(r).update(client_id="AbC123"),
+            r["applications"].append({**copy.deepcopy(app(r)), "name": "billing-sync-2", "client_id": "AbC123"}),
+        ),
+        "stacks/Pulumi.prod.yaml: application 'billing-sync-2', field 'client_id': client id 'AbC123' is already "
+        "pinned by application 'billing-sync'",
     ),
     (
         "duplicate audiences within an application",
@@ -215,6 +234,19 @@ def test_more_than_100_authorizations_on_one_organization_is_refused_with_the_co
     ]
     raw["applications"].pop()
     validate(raw, SOURCE)
+
+
+def test_applications_sharing_an_auth0_name_are_accepted_when_each_pins_its_client():
+    # Two clients with one name in the tenant, both adopted: the pinned client id tells them apart.
+    raw = with_changes(
+        lambda r: (
+            app(r).update(client_id="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", display_name="Billing"),
+            r["applications"].append(
+                {**copy.deepcopy(app(r)), "name": "billing-2", "client_id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}
+            ),
+        )
+    )
+    assert [a.auth0_name for a in validate(raw, SOURCE).applications] == ["Billing", "Billing"]
 
 
 def test_any_organization_outside_production_needs_no_justification():

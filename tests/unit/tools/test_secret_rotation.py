@@ -7,10 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from auth0_m2m.tools import secret_rotation
+from auth0_m2m.tools.management import MissingScope
 from auth0_m2m.tools.secret_rotation import SecretRotationError, rotate_secret
 
 STACK_FILE = """config:
@@ -34,8 +34,8 @@ class Tenant:
         Tenant.rotated.append(client_id)
 
     def client_secret(self, client_id: str):
-        request = httpx.Request("GET", f"https://tenant.example.com/api/v2/clients/{client_id}")
-        raise httpx.HTTPStatusError("forbidden", request=request, response=httpx.Response(403, request=request))
+        raise MissingScope(f"the tenant refused GET /api/v2/clients/{client_id}: Insufficient scope, expected any of: "
+                           "read:client_keys (the Management API credential lacks this scope)", 403)
 
     def close(self) -> None:
         pass
@@ -69,7 +69,7 @@ def test_a_secret_that_cannot_be_compared_says_it_was_rotated_and_stored(project
     message = str(error.value)
     assert Tenant.rotated == ["cli_ledger"]
     assert message.startswith("the secret was rotated and stored in the stack, but it could not be compared")
-    assert "the tenant answered 403" in message and "read:client_keys" in message
+    assert "Insufficient scope" in message and "read:client_keys" in message
     assert "s3cr3t-new" not in message
     assert not error.value.usage
 

@@ -8,7 +8,15 @@
 //   - every auth0_<x> resource becomes auth0:index/<camel x>:<Pascal x> and every data source
 //     auth0:index/get<Pascal x>:get<Pascal x> (tokens.MakeStandard in one "index" module);
 //   - a `name` input that is left out is auto-named "<logical name>-<7 random hex chars>" (SetAutonaming);
-//   - auth0_client.description and auth0_role.description default to "Managed by Pulumi".
+//   - auth0_role.description defaults to "Managed by Pulumi".
+//
+// Deliberate differences, so that an object created outside Pulumi and then imported shows no change when it
+// means what the program declares:
+//   - auth0_client.description has no default in the plugin: pulumi-auth0's "Managed by Pulumi" also replaced an
+//     explicitly empty description, so a client without one (the dashboard's default) could never be imported
+//     unchanged (the Python SDK still fills it in when a program passes no description at all);
+//   - a client grant's diff follows Auth0's semantics (grants.go);
+//   - AUTH0_M2M_READ_ONLY makes every write fail (readonly.go), for the updates that may only read.
 //
 // Property names, types and secrets come from the Terraform schema through the bridge, as they do for the
 // official build.
@@ -26,8 +34,11 @@ const managedByPulumi = "Managed by Pulumi"
 
 // Provider returns the bridge configuration for the auth0 provider at the given version.
 func Provider(version string) tfbridge.ProviderInfo {
+	tf := shim.NewProvider()
+	normalizeClientGrantDiffs(tf.ResourcesMap["auth0_client_grant"])
+	readOnlyIfAsked(tf)
 	prov := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(shim.NewProvider()),
+		P:           shimv2.NewProvider(tf),
 		Name:        "auth0",
 		DisplayName: "Auth0",
 		Version:     version,
@@ -39,9 +50,6 @@ func Provider(version string) tfbridge.ProviderInfo {
 		GitHubOrg:   "auth0",
 		Publisher:   "Pulumi",
 		Resources: map[string]*tfbridge.ResourceInfo{
-			"auth0_client": {Fields: map[string]*tfbridge.SchemaInfo{
-				"description": {Default: &tfbridge.DefaultInfo{Value: managedByPulumi}},
-			}},
 			"auth0_role": {Fields: map[string]*tfbridge.SchemaInfo{
 				"description": {Default: &tfbridge.DefaultInfo{Value: managedByPulumi}},
 			}},
