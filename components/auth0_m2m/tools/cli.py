@@ -47,6 +47,7 @@ from .importing import import_json, render_import, run_import
 from .management import ManagementClient, ManagementError, TenantIndex
 from .markdown import GITHUB_COMMENT_LIMIT, truncate
 from .output import CommandError, Exit, Group, finish, json_option, problem_errors
+from .public_keys import read_public_keys
 from .pulumi_cli import PulumiError, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
 from .repair import render_repair, repair_json, run_repair
@@ -602,10 +603,15 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
               "changes.")
 @click.option("--state-only", is_flag=True,
               help="Recover a lost or damaged state: adopt everything the stack file declares; the file is not changed.")
+@click.option("--public-keys", "key_directories", multiple=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of the public keys (PEM) of private_key_jwt applications, matched to their credentials by "
+              "key id (Auth0 never returns a registered key); repeatable. Keys in the repository are written as "
+              "pem_file, others inline.")
 @project_dir_option
 @json_option
 def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupported: bool, state_only: bool,
-            project_dir: Optional[Path], as_json: bool) -> None:
+            key_directories: tuple[Path, ...], project_dir: Optional[Path], as_json: bool) -> None:
     """Adopt an existing tenant: its M2M applications into the stack file and the state, with no write to Auth0.
 
     Reads the tenant with the stack's provider settings (read scopes only), writes the estate keys of the stack
@@ -618,14 +624,22 @@ def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupp
     pulumi = Pulumi(stack, project)
     say = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr, the summary on stdout
     if state_only:
-        if patterns or include_unsupported:
-            raise click.UsageError("--state-only adopts what the stack file declares: no --select or --include-unsupported")
+        if patterns or include_unsupported or key_directories:
+            raise click.UsageError("--state-only adopts what the stack file declares: no --select, --include-unsupported "
+                                   "or --public-keys")
         with _adoption_errors():
             repaired = run_repair(pulumi, dry_run=dry_run, say=say)
         finish("import", Exit.OK, repair_json(stack, repaired, _source(stack_path(project, stack), project)),
                lambda: click.echo(render_repair(stack, repaired)))
+    try:
+        given = read_public_keys(key_directories, repository_root(project))
+    except ValueError as error:
+        raise CommandError(str(error), Exit.USAGE, kind="usage") from None
+    for note in given.ignored:
+        say(f"--public-keys: {note}")
     with _adoption_errors():
-        outcome = run_import(pulumi, patterns=patterns, dry_run=dry_run, include_unsupported=include_unsupported, say=say)
+        outcome = run_import(pulumi, patterns=patterns, dry_run=dry_run, include_unsupported=include_unsupported,
+                             keys=given.keys, say=say)
     finish("import", Exit.OK, import_json(stack, outcome, _source(outcome.stack_file, project)),
            lambda: click.echo(render_import(stack, outcome)))
 
@@ -662,7 +676,8 @@ class _adoption_errors:
 def _pinned_clients(project: Path, stack: str) -> dict[str, str]:
     """Application name -> client id of every application whose stack file entry pins its client."""
     try:
-        config = _read(stack_path(project, stack), project).validate()
+        path = stack_path(project, stack)
+        config = _read(path, project).validate(key_files=_key_files(path, project))
     except StackConfigError:
         return {}
     return {app.name: app.client_id for app in config.applications if app.client_id}

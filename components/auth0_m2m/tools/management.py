@@ -285,6 +285,7 @@ class TenantIndex:
         self._orgs_by_name: dict[str, Optional[dict]] = {}
         self._orgs_by_id: dict[str, Optional[dict]] = {}
         self._servers: dict[str, Optional[dict]] = {}
+        self._credentials: dict[str, list[dict]] = {}
 
     @property
     def clients(self) -> dict[str, dict]:
@@ -346,6 +347,12 @@ class TenantIndex:
         if identifier not in self._servers:
             self._servers[identifier] = self.tenant.resource_server(identifier)
         return self._servers[identifier]
+
+    def credentials(self, client_id: str) -> list[dict]:
+        """A client's registered credentials (read once; only private_key_jwt clients are asked)."""
+        if client_id not in self._credentials:
+            self._credentials[client_id] = self.tenant.credentials(client_id)
+        return self._credentials[client_id]
 
     def m2m_clients(self, exclude: Iterable[str] = ()) -> list[dict]:
         """Every M2M application of the tenant, except the given client ids, by client id."""
