@@ -152,3 +152,15 @@ def test_the_imported_keys_rotate_like_any_others(project, emulator, seeded):
     credentials = emulator.management("GET", f"/clients/{seeded['partner']}/credentials").json()
     assert [c["name"] for c in credentials] == ["2026-11"]
     project.preview("--refresh", "--expect-no-changes")
+
+
+def test_a_lost_state_with_key_credentials_is_rebuilt_with_no_change(project, emulator):
+    """`import --state-only` adopts the credentials by key id too (the state it rebuilds has no PEM)."""
+    project.run("stack", "rm", "--yes", "--force", "--preserve-config")
+    project.run("stack", "init")
+    emulator.reset_requests()
+    project.cli("import", "--state-only")
+    assert emulator.management_writes() == 0
+    project.preview("--expect-no-changes")
+    project.up("--expect-no-changes")
+    assert emulator.management_writes() == 0, emulator.requests()["by_route"]
