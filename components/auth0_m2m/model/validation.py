@@ -155,7 +155,7 @@ def _message(error: Mapping[str, Any]) -> str:
     if kind == "enum":
         expected = (error.get("ctx") or {}).get("expected", "")
         return f"{_shown(value)} is not one of {expected}"
-    if kind == "too_long":
+    if kind in ("too_long", "string_too_long"):
         ctx = error.get("ctx") or {}
         actual = len(value) if isinstance(value, (dict, list, tuple, str)) else ctx.get("actual_length")
         if isinstance(value, str):

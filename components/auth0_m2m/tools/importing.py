@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from pydantic import ValidationError
+
 from ..contract import CLIENT_TYPE
 from ..model.access import accepts_organizations, decide, default_organization_applies
 from ..model.config import KEY_NAME_PATTERN, ApplicationConfig, AuthenticationMethod, KeyAlgorithm, StackConfig
@@ -543,10 +545,14 @@ def _apply_rules(app: TenantApplication, entry: dict, adjust: bool) -> None:
     Unsupported by default; with ``adjust`` the entry leaves out the dead part (never widening access) and the
     adjustment is reported.
     """
-    # Only the access matters here; the keys (files read through the stack's reader) are checked by the one gate.
-    parsed = ApplicationConfig.model_validate(
-        {key: value for key, value in entry.items() if key not in ("authentication_method", "public_keys")}
-    )
+    # Only the access matters here. Everything else (keys, quotas, descriptions) is checked by the one gate, which
+    # skips the application with its messages: a value Auth0 accepted but the stack file refuses is no crash here.
+    try:
+        parsed = ApplicationConfig.model_validate(
+            {key: value for key, value in entry.items() if key in ("name", "grants", "default_organization")}
+        )
+    except ValidationError:
+        return
     by_api = {grant["api"]: grant for grant in entry["grants"]}
     for grant in parsed.grants:
         if not accepts_organizations(grant) and grant.organizations:

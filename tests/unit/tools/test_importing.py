@@ -433,3 +433,15 @@ def test_token_quotas_are_imported():
     entries = {e["name"]: e for e in plan(fake).entries}
     assert entries["capped"]["token_quota"] == {"per_hour": 10, "per_day": 100, "enforce": False}
     assert entries["daily"]["token_quota"] == {"per_day": 50}
+
+
+def test_a_quota_or_description_the_stack_file_refuses_skips_the_application_with_the_gates_message():
+    odd_quota = {"token_quota": {"client_credentials": {"per_hour": 100, "per_day": 10}}}
+    fake = tenant((client("c1", "Odd Quota", **odd_quota), [grant("g1", "c1", ORDERS)]),
+                  (client("c2", "Long Text", description="x" * 200), [grant("g2", "c2", ORDERS)]),
+                  (client("c3", "Fine"), [grant("g3", "c3", ORDERS)]))
+    result = plan(fake)
+    assert [e["name"] for e in result.entries] == ["fine"]
+    reasons = {app.name: " ".join(r) for app, r in result.skipped}
+    assert "per_hour 100 exceeds per_day 10" in reasons["Odd Quota"]
+    assert "field 'description': 'xxxx" in reasons["Long Text"] and "is longer than 140 characters (200)" in reasons["Long Text"]
