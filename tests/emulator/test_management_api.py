@@ -422,7 +422,9 @@ def test_management_api_is_a_system_resource_server(tenant, emulator):
 def test_client_fields_include_fields_and_secrets(tenant):
     client = tenant.client(description="d")
     url = f"/api/v2/clients/{client['client_id']}"
-    assert tenant.http.get(url + "?fields=client_id&include_fields=true").json() == {"client_id": client["client_id"]}
+    # OBSERVED (private key JWT recordings): a field selection still carries the signing keys.
+    selected = tenant.http.get(url + "?fields=client_id&include_fields=true").json()
+    assert set(selected) == {"client_id", "signing_keys"} and selected["client_id"] == client["client_id"]
     without = tenant.http.get(url + "?fields=client_secret,signing_keys&include_fields=false").json()
     assert "client_secret" not in without and without["name"] == client["name"]
     full = tenant.http.get(url).json()
@@ -490,10 +492,16 @@ def test_client_credentials_list_and_private_key_jwt(tenant):
     body = {"name": "pkjwt", "client_authentication_methods": {"private_key_jwt": {"credentials": [
         {"name": "key", "credential_type": "public_key", "pem": pem}]}}}
     client = tenant.ok(tenant.http.post("/api/v2/clients", json=body), 201)
+    # The answer to the creation shows the new credential whole, and the secret (go-auth0's recordings) ...
     cred = client["client_authentication_methods"]["private_key_jwt"]["credentials"][0]
     assert set(cred) == {"id", "name", "kid", "credential_type", "alg", "created_at", "updated_at"}
+    assert "client_secret" in client
+    # ... later reads refer to it by id and hide the secret (the private key JWT recordings).
+    read = tenant.http.get(f"/api/v2/clients/{client['client_id']}").json()
+    assert read["client_authentication_methods"] == {"private_key_jwt": {"credentials": [{"id": cred["id"]}]}}
+    assert "client_secret" not in read
     listed = tenant.http.get(f"/api/v2/clients/{client['client_id']}/credentials?include_totals=true&per_page=50").json()
-    assert [c["id"] for c in listed] == [cred["id"]]
+    assert listed == [cred]
     assert tenant.http.get(f"/api/v2/clients/{tenant.client()['client_id']}/credentials").json() == []
 
 

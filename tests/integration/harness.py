@@ -216,18 +216,22 @@ class PulumiProgram:
         args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
         return json.loads(self.run(*args).stdout)
 
-    def access_check(self, check: bool = True) -> subprocess.CompletedProcess:
+    def access_check(self, *extra: str, check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        return self.tool("access-check", "--stack", self.stack, *extra, check=check, env=env)
+
+    def tool(self, *args: str, check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        """`auth0-m2m ARGS` in this project, with its Pulumi environment (plus ``env``)."""
         result = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "auth0-m2m"), "access-check", "--stack", self.stack],
+            [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args],
             cwd=self.root,
-            env={**self.env, "COLUMNS": "200"},
+            env={**self.env, "COLUMNS": "200", **(env or {})},
             capture_output=True,
             text=True,
             timeout=600,
         )
-        self.log.append(f"$ auth0-m2m access-check\n{result.stdout}\n{result.stderr}")
+        self.log.append(f"$ auth0-m2m {' '.join(args)}\n{result.stdout}\n{result.stderr}")
         if check and result.returncode != 0:
-            raise AssertionError(f"access check failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(f"auth0-m2m {args[0]} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
     def cli(self, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:

@@ -170,7 +170,8 @@ def test_after_import_preview_shows_no_change_and_up_writes_nothing(project, emu
 
 
 def test_after_import_every_token_is_what_the_stack_file_predicts(project):
-    result = project.access_check()
+    # Every application x API x organization of a 60-application tenant: above the check's default token budget.
+    result = project.access_check("--token-budget", "2000")
     assert "match the stack config" in result.stdout
 
 

@@ -22,6 +22,7 @@ from auth0_m2m.model.scopes import Command, StackNeeds, required_scopes, scopes_
 from auth0_m2m.resources.management_token import ManagementCredentials, granted_scopes
 
 from .harness import REPO, Emulator, PulumiProject
+from .keys import KeyPair
 
 pytestmark = pytest.mark.integration
 
@@ -351,3 +352,91 @@ def test_adoption_without_one_documented_scope_stops_naming_it_before_anything(t
     assert emulator.requests()["by_route"].keys() <= {"POST /oauth/token"}  # its token request, nothing else
     assert project.stack_file.read_bytes() == stack_file
     assert not json.loads(project.run("stack", "export").stdout)["deployment"].get("resources")
+
+
+KEY_APP = "gateway"
+SECRET_APP = "ledger"
+KEY_PAIRS = {"first": KeyPair(), "second": KeyPair()}
+
+
+def keyed_estate(e: dict) -> None:
+    """One private_key_jwt application (its keys are client credentials) and one with a secret."""
+    e["organizations"] = {}
+    e["apis"] = {"orders": {"identifier": ORDERS}}
+    e["applications"] = [
+        {"name": KEY_APP, "authentication_method": "private_key_jwt",
+         "public_keys": [{"name": "first", "pem_file": f"keys/{KEY_APP}-first.pub.pem"}],
+         "grants": [{"api": "orders", "scopes": ["read:orders"]}]},
+        {"name": SECRET_APP, "grants": [{"api": "orders", "scopes": ["read:orders"]}]},
+    ]
+
+
+def set_public_keys(*keys: dict):
+    def change(e: dict) -> None:
+        next(a for a in e["applications"] if a["name"] == KEY_APP)["public_keys"] = list(keys)
+    return change
+
+
+def test_key_credentials_and_secret_rotation_run_with_exactly_their_documented_scopes(tmp_path, emulator):
+    """A stack with a private_key_jwt application: its keys added, re-dated and removed by `up`, the other
+    application's secret rotated and the stack destroyed, each with exactly the documented scopes, each needed;
+    without one, the command stops naming it."""
+    resource = emulator.management("POST", "/resource-servers", json={"identifier": ORDERS, "name": "orders",
+                                                                     "scopes": [{"value": "read:orders"}]})
+    assert resource.status_code == 201, resource.text
+    project = PulumiProject(tmp_path / "project", emulator)
+    for name, key in KEY_PAIRS.items():
+        key.write_public(project.root, f"keys/{KEY_APP}-{name}.pub.pem")
+    project.edit_config(keyed_estate)
+    scoped = Scoped(emulator, project)
+    needs = StackNeeds.of(scoped.config())
+    assert needs == StackNeeds(False, False, False, key_credentials=True)
+
+    scoped.use(Command.UP)
+    project.up()
+    scoped.record(Command.UP)
+    first = {"name": "first", "pem_file": f"keys/{KEY_APP}-first.pub.pem"}
+    second = {"name": "second", "pem_file": f"keys/{KEY_APP}-second.pub.pem"}
+    for step in (set_public_keys(first, second), set_public_keys({**second, "expires_at": "2099-01-31T00:00:00Z"})):
+        project.edit_config(step)
+        scoped.use(Command.UP)
+        project.up()
+        scoped.record(Command.UP)
+
+    # Without one of its scopes, rotate-secret stops before it rotates anything, naming the scope.
+    scoped.use(Command.ROTATE_SECRET, without="update:client_keys")
+    refused = scoped.tool("rotate-secret", SECRET_APP, "--yes", check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "update:client_keys" in refused.stderr and "Traceback" not in refused.stderr
+    assert not any(route.startswith("POST /api/v2/clients/") for route in emulator.requests()["by_route"])
+
+    scoped.use(Command.ROTATE_SECRET)
+    scoped.tool("rotate-secret", SECRET_APP, "--yes")
+    scoped.record(Command.ROTATE_SECRET)
+
+    # Without delete:client_credentials, `up` stops before it changes anything (the program checks its scopes).
+    project.edit_config(set_public_keys(second))
+    scoped.use(Command.UP, without="delete:client_credentials")
+    stopped = project.run("up", "--yes", "--skip-preview", check=False)
+    assert stopped.returncode != 0 and "delete:client_credentials" in stopped.stdout + stopped.stderr
+    assert not any(not route.startswith(("GET ", "POST /oauth/token")) for route in emulator.requests()["by_route"])
+
+    scoped.use(Command.UP)
+    project.up()
+    scoped.record(Command.UP)
+    project.preview("--expect-no-changes")
+
+    scoped.use(Command.DESTROY)
+    project.run("destroy", "--yes", "--skip-preview")
+    scoped.record(Command.DESTROY)
+    assert not {c["name"] for c in emulator.state()["clients"]} & {KEY_APP, SECRET_APP}
+
+    # The scopes this stack adds (its key credentials) and rotate-secret's own were each needed by some request
+    # (the scopes every stack needs are proven by the test above, whose stack changes everything).
+    proven_here = {
+        Command.UP: {"create:client_credentials", "update:client_credentials", "delete:client_credentials"},
+        Command.DESTROY: {"delete:client_credentials"},
+        Command.ROTATE_SECRET: {"update:client_keys", "read:client_keys"},
+    }
+    for command, scopes in proven_here.items():
+        assert not scopes & unneeded(set(required_scopes(command, needs)), scoped.routes[command]), command

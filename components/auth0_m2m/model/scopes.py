@@ -29,6 +29,7 @@ class Command(str, Enum):
     IMPORT = "import"
     IMPORT_STATE_ONLY = "import --state-only"
     UP_FAST = "up --fast"
+    ROTATE_SECRET = "rotate-secret"
     ACCESS_CHECK = "access-check"
     REPORT = "report"
     DIFF = "diff"
@@ -44,6 +45,8 @@ class StackNeeds:
     """The stack creates APIs (``manage: true``)."""
     organization_lookups: bool
     """An application refers to an organization given neither an id nor ``manage``: it is looked up by name."""
+    key_credentials: bool = False
+    """An application authenticates with ``private_key_jwt``: its public keys are client credentials."""
 
     @classmethod
     def of(cls, config: StackConfig) -> "StackNeeds":
@@ -55,6 +58,7 @@ class StackNeeds:
             organization_lookups=any(
                 not org.manage and org.id is None for name, org in config.organizations.items() if name in used
             ),
+            key_credentials=any(app.public_keys for app in config.applications),
         )
 
 
@@ -106,9 +110,22 @@ _ALWAYS: Mapping[Command, Mapping[str, str]] = {
         "read:client_grants": "find each grant by client and audience",
         "read:organization_client_grants": "find each organization authorization",
     },
+    Command.ROTATE_SECRET: {
+        "update:client_keys": "rotate the application's client secret (Auth0's rotate-secret)",
+        "read:client_keys": "read the new secret into the state (a refresh of the stack)",
+    },
     Command.ACCESS_CHECK: {},
     Command.REPORT: {},
     Command.DIFF: {},
+}
+
+_KEY_CREDENTIALS: Mapping[Command, Mapping[str, str]] = {
+    Command.UP: {
+        "create:client_credentials": "register a private_key_jwt application's public keys",
+        "update:client_credentials": "change a registered key's expiry",
+        "delete:client_credentials": "remove a key taken out of the stack file (after the new one is attached)",
+    },
+    Command.DESTROY: {"delete:client_credentials": "delete the registered public keys"},
 }
 
 _MANAGED_ORGANIZATIONS: Mapping[Command, Mapping[str, str]] = {
@@ -150,7 +167,7 @@ _LOOKUP = {
 # (`recover`, `import` and `up --fast` adopt existing objects with an update that runs it.)
 _RUNS_PROGRAM = {
     Command.PREVIEW, Command.PREVIEW_REFRESH, Command.UP, Command.UP_FAST, Command.RECOVER, Command.IMPORT,
-    Command.IMPORT_STATE_ONLY,
+    Command.IMPORT_STATE_ONLY, Command.ROTATE_SECRET,
 }
 # Commands made of others: `up --fast` first adopts what an interrupted fast deploy created (the state-only
 # repair), then deploys.
@@ -158,6 +175,8 @@ _COMBINED = {
     Command.PREVIEW_REFRESH: (Command.REFRESH, Command.PREVIEW),
     Command.UP_FAST: (Command.IMPORT_STATE_ONLY, Command.UP),
 }
+# Commands that also run another: `rotate-secret` stores the new secret with a refresh that runs the program.
+_INCLUDES = {Command.ROTATE_SECRET: Command.REFRESH}
 
 
 def required_scopes(command: Command | str, needs: StackNeeds) -> dict[str, str]:
@@ -168,7 +187,10 @@ def required_scopes(command: Command | str, needs: StackNeeds) -> dict[str, str]
         for part in _COMBINED[command]:
             merged.update(required_scopes(part, needs))
         return dict(sorted(merged.items()))
-    scopes = dict(_ALWAYS[command])
+    scopes = dict(required_scopes(_INCLUDES[command], needs)) if command in _INCLUDES else {}
+    scopes.update(_ALWAYS[command])
+    if needs.key_credentials:
+        scopes.update(_KEY_CREDENTIALS.get(command, {}))
     if needs.managed_organizations:
         scopes.update(_MANAGED_ORGANIZATIONS.get(command, {}))
     if needs.managed_apis:
@@ -201,8 +223,9 @@ def missing_scopes_message(
 def markdown_table() -> str:
     """The README's table: per command, the scopes every stack needs, and those added by what a stack contains."""
     base = StackNeeds(False, False, False)
-    rows = ["| command | every stack | + organizations it creates | + APIs it creates | + organizations looked up by name |",
-            "|---|---|---|---|---|"]
+    rows = ["| command | every stack | + organizations it creates | + APIs it creates | + organizations looked up by name "
+            "| + private_key_jwt applications |",
+            "|---|---|---|---|---|---|"]
 
     def cell(scopes) -> str:
         return " ".join(f"`{s}`" for s in sorted(scopes)) or "-"
@@ -211,7 +234,7 @@ def markdown_table() -> str:
         always = set(required_scopes(command, base))
         extra = [
             set(required_scopes(command, StackNeeds(**{**vars(base), field: True}))) - always
-            for field in ("managed_organizations", "managed_apis", "organization_lookups")
+            for field in ("managed_organizations", "managed_apis", "organization_lookups", "key_credentials")
         ]
         rows.append(f"| `{command.value}` | {cell(always) if always else 'none'} | " + " | ".join(map(cell, extra)) + " |")
     return "\n".join(rows) + "\n"

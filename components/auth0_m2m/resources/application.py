@@ -9,7 +9,7 @@ import pulumi
 import pulumi_auth0 as auth0
 
 from ..contract import M2M_APPLICATION_TYPE, SUBJECT_TYPE, RecordedApplication
-from ..model.config import ApplicationConfig
+from ..model.config import ApplicationConfig, TokenQuotaConfig
 from ..model.validation import validate_application
 from . import naming
 from .provider import links_per_organization, require_link_capacity, resource_options
@@ -47,8 +47,8 @@ class M2MApplicationArgs:
 
 
 class M2MApplication(pulumi.ComponentResource):
-    """An Auth0 `non_interactive` client with the client-credentials grant, its secret, one client grant per
-    API and the organizations each grant is authorized for.
+    """An Auth0 `non_interactive` client with the client-credentials grant, its credentials (a secret, or the
+    public keys of private_key_jwt), one client grant per API and the organizations each grant is authorized for.
 
     Children: the ``auth0.Client`` (parent: this component); its ``auth0.ClientCredentials`` and one
     ``auth0.ClientGrant`` per API (parent: the client); one ``auth0.OrganizationClientGrant`` per authorized
@@ -57,8 +57,10 @@ class M2MApplication(pulumi.ComponentResource):
     """
 
     client: auth0.Client
+    credentials: auth0.ClientCredentials
     client_id: pulumi.Output[str]
-    client_secret: pulumi.Output[str]
+    client_secret: Optional[pulumi.Output[str]]
+    """A Pulumi secret; None for a private_key_jwt application (it has no secret to use)."""
     grant_ids: pulumi.Output[dict]
     authorized_organizations: dict[str, list[str]]
 
@@ -94,12 +96,15 @@ class M2MApplication(pulumi.ComponentResource):
             description=app.description,
             client_metadata=dict(app.metadata),
             default_organization=_default_organization(app, args.organization_ids),
+            # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
+            token_quota=_client_token_quota(app.token_quota),
             opts=resource_options(parent=self, aliases=naming.aliases(naming.client(app.name))),
         )
-        credentials = auth0.ClientCredentials(
+        self.credentials = auth0.ClientCredentials(
             naming.credentials(app.name),
             client_id=self.client.client_id,
             authentication_method=app.authentication_method.value,
+            private_key_jwt=_private_key_jwt(app),
             opts=resource_options(parent=self.client, aliases=naming.aliases(naming.credentials(app.name))),
         )
 
@@ -136,7 +141,7 @@ class M2MApplication(pulumi.ComponentResource):
             self.authorized_organizations[audience] = list(grant.organizations)
 
         self.client_id = self.client.client_id
-        self.client_secret = pulumi.Output.secret(credentials.client_secret)
+        self.client_secret = pulumi.Output.secret(self.credentials.client_secret) if app.uses_secret else None
         self.grant_ids = pulumi.Output.from_input(grant_ids)
         # Only the identity is recorded on the component: the secret stays with its credentials resource
         # (not duplicated into the component's state), grant ids with their grants. Programs use the
@@ -156,6 +161,41 @@ def _default_organization(
         return auth0.ClientDefaultOrganizationArgs(disable=True)
     return auth0.ClientDefaultOrganizationArgs(
         organization_id=organization_ids[app.default_organization], flows=["client_credentials"]
+    )
+
+
+def _client_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.ClientTokenQuotaArgs]:
+    if quota is None:
+        return None
+    return auth0.ClientTokenQuotaArgs(
+        client_credentials=auth0.ClientTokenQuotaClientCredentialsArgs(
+            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
+        )
+    )
+
+
+def _private_key_jwt(app: ApplicationConfig) -> Optional[auth0.ClientCredentialsPrivateKeyJwtArgs]:
+    """The application's public keys as private_key_jwt credentials, in name order.
+
+    With the project's provider build a change here updates the credentials in place: new keys are
+    registered and attached before dropped ones are detached and deleted (README, "Rotating a key").
+    """
+    if app.uses_secret:
+        return None
+    return auth0.ClientCredentialsPrivateKeyJwtArgs(
+        credentials=[
+            auth0.ClientCredentialsPrivateKeyJwtCredentialArgs(
+                name=key.name,
+                credential_type="public_key",
+                pem=key.public_pem,
+                algorithm=key.algorithm.value,
+                # As the provider reads it back (milliseconds, Z), so that it never shows as a diff.
+                expires_at=key.expires_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if key.expires_at else None,
+                # A certificate's own expiry applies unless expires_at is given.
+                parse_expiry_from_cert=key.is_certificate and key.expires_at is None,
+            )
+            for key in app.public_keys
+        ]
     )
 
 
@@ -182,4 +222,14 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])
         ],
+        # Recorded only when set, so that applications deployed before these existed record what they did.
+        **({"authentication_method": app.authentication_method.value} if not app.uses_secret else {}),
+        **(
+            {"public_keys": [
+                {"name": key.name, "algorithm": key.algorithm.value, "pem": key.public_pem} for key in app.public_keys
+            ]}
+            if app.public_keys
+            else {}
+        ),
+        **({"token_quota": app.token_quota.model_dump(exclude_none=True)} if app.token_quota else {}),
     }

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_auth0 as auth0
 
 from ..contract import ESTATE_RECORDED_ORGANIZATION_IDS, ESTATE_TYPE, RecordedEstate
-from ..model.config import StackConfig
+from ..model.config import StackConfig, TokenQuotaConfig
 from ..model.validation import validate
 from . import naming
 from .application import M2MApplication, M2MApplicationArgs
@@ -94,6 +94,8 @@ class Estate(pulumi.ComponentResource):
                 naming.organization(org_name),
                 name=org_name,
                 display_name=org.display_name or org_name,
+                # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
+                token_quota=_organization_token_quota(org.token_quota),
                 opts=resource_options(parent=self),
             ).id
         if org.id is not None:
@@ -132,3 +134,13 @@ class Estate(pulumi.ComponentResource):
                     )
                 )
         return audiences, dependencies
+
+
+def _organization_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.OrganizationTokenQuotaArgs]:
+    if quota is None:
+        return None
+    return auth0.OrganizationTokenQuotaArgs(
+        client_credentials=auth0.OrganizationTokenQuotaClientCredentialsArgs(
+            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
+        )
+    )

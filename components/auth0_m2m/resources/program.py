@@ -49,7 +49,9 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: Optiona
     provider = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith("auth0:") and value}
     # An adopting update (`auth0-m2m import`, `import --state-only`, `up --fast`'s repair) only reads, with the
     # plugin read-only: the tool checked the scopes of its own command before it started it.
-    if adopt_from_environment() is None:
+    # Likewise a run that `auth0-m2m` starts for a command whose scopes it checked first (`rotate-secret`'s
+    # refresh runs the program, but it is no `up`: it must not ask for the scopes of one).
+    if adopt_from_environment() is None and not os.environ.get(contract.SCOPES_CHECKED_VARIABLE):
         check_management_scopes(config, source, provider)
     return config
 
@@ -103,14 +105,17 @@ def estate_outputs(estate: Estate, config: StackConfig) -> dict[str, Any]:
         contract.OUTPUT_APPLICATIONS: {
             name: {
                 contract.COMPONENT_CLIENT_ID: app.client_id,
+                contract.COMPONENT_AUTHENTICATION_METHOD: config.application(name).authentication_method.value,
                 contract.COMPONENT_GRANT_IDS: app.grant_ids,
                 contract.COMPONENT_AUTHORIZED_ORGANIZATIONS: app.authorized_organizations,
                 "default_organization": config.application(name).default_organization,
             }
             for name, app in estate.applications.items()
         },
+        # Only applications that authenticate with a secret have one; private_key_jwt applications sign with
+        # keys the project never sees.
         contract.OUTPUT_CLIENT_SECRETS: pulumi.Output.secret(
-            {name: app.client_secret for name, app in estate.applications.items()}
+            {name: app.client_secret for name, app in estate.applications.items() if app.client_secret is not None}
         ),
         contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS: {
             f"{app.name}/{config.apis[grant.api].identifier}": grant.justification

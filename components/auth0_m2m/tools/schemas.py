@@ -80,12 +80,34 @@ class ReportRow(_Shape):
     scopes: list[str]
 
 
+class TokenQuota(_Shape):
+    per_hour: Optional[int]
+    per_day: Optional[int]
+    enforce: bool
+
+
+class ReportPublicKey(_Shape):
+    name: str
+    algorithm: Literal["RS256", "RS384", "PS256"]
+    key_id: str = Field(description="Auth0's kid for the key (RFC 7638 thumbprint).")
+    expires_at: Optional[str] = Field(description="expires_at, else a certificate's expiry (ISO 8601); null: none.")
+
+
+class ReportApplication(_Shape):
+    application: str
+    authentication_method: Literal["client_secret_post", "client_secret_basic", "private_key_jwt"]
+    public_keys: list[ReportPublicKey]
+    token_quota: Optional[TokenQuota]
+
+
 class ReportResult(_Shape):
     stack: str
     file: str
     environment: str
     production: bool
     rows: list[ReportRow]
+    applications: list[ReportApplication] = Field(description="How each application authenticates; its token quota.")
+    organization_quotas: dict[str, TokenQuota] = Field(description="Token quota per organization that has one.")
 
 
 # --- diff ------------------------------------------------------------------------------------------------------
@@ -134,12 +156,29 @@ class AccessCheckRow(_Shape):
     detail: str
 
 
+class QuotaBucket(_Shape):
+    limit: int
+    remaining: int
+    resets_in: int = Field(description="Seconds until the bucket resets.")
+
+
+class QuotaUsage(_Shape):
+    kind: Literal["application", "organization"]
+    name: str
+    tokens: int = Field(description="Tokens issued to the check that count against this quota.")
+    exhausted: bool = Field(description="Auth0 answered 429 (quota used up); the remaining requests were not made.")
+    buckets: dict[str, QuotaBucket] = Field(description="per_hour / per_day, from Auth0's quota headers.")
+
+
 class AccessCheckResult(_Shape):
     stack: str
     domain: str
     checked: int
     mismatches: int
     rows: list[AccessCheckRow]
+    requested: int = Field(description="Token requests made (each is an issued token or a refusal).")
+    token_budget: int = Field(description="The most requests the check was allowed (--token-budget).")
+    quota: list[QuotaUsage] = Field(description="Token quotas the check saw and what it used of them.")
 
 
 # --- stacks ----------------------------------------------------------------------------------------------------

@@ -260,6 +260,25 @@ def select_fields(doc: dict[str, Any], fields: str | None, include: bool | None)
     return {k: v for k, v in doc.items() if k in wanted}
 
 
+# token_quota of clients and organizations (Auth0's fine-grained M2M token quotas).
+TOKEN_QUOTA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "properties": {
+        "client_credentials": {
+            "type": "object",
+            "properties": {
+                "enforce": {"type": "boolean"},
+                "per_day": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                "per_hour": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            },
+            "additionalProperties": False,
+        }
+    },
+    "required": ["client_credentials"],
+    "additionalProperties": False,
+}
+
+
 FIELDS_PROPERTIES: dict[str, Any] = {
     "fields": {
         "type": "string",

@@ -73,7 +73,7 @@ def test_client_secrets_are_read_only_where_a_secret_is_stored():
         assert "read:client_keys" in required_scopes(command, NONE)
     destroy = required_scopes(Command.DESTROY, ALL)
     assert "read:client_keys" not in destroy and {"read:clients", "read:client_credentials"} <= set(destroy)
-    assert "update:client_keys" not in {s for c in Command for s in required_scopes(c, ALL)}
+    assert "update:client_keys" not in {s for c in Command if c is not Command.ROTATE_SECRET for s in required_scopes(c, ALL)}
 
 
 def test_every_scope_says_why():
@@ -108,3 +108,20 @@ def test_adoption_only_reads_and_a_fast_up_needs_the_repair_and_the_up(needs):
     assert set(required_scopes(Command.UP_FAST, needs)) == (
         set(required_scopes(Command.UP, needs)) | set(required_scopes(Command.IMPORT_STATE_ONLY, needs))
     )
+
+
+def test_key_credentials_add_the_credential_writes_to_up_and_destroy_only():
+    keyed = StackNeeds(False, False, False, key_credentials=True)
+    assert set(required_scopes(Command.UP, keyed)) - set(required_scopes(Command.UP, NONE)) == {
+        "create:client_credentials", "update:client_credentials", "delete:client_credentials"}
+    assert set(required_scopes(Command.DESTROY, keyed)) - set(required_scopes(Command.DESTROY, NONE)) == {
+        "delete:client_credentials"}
+    for command in (Command.PREVIEW, Command.REFRESH, Command.IMPORT, Command.RECOVER, Command.ACCESS_CHECK):
+        assert required_scopes(command, keyed) == required_scopes(command, NONE), command
+
+
+def test_rotate_secret_needs_update_client_keys_and_the_refresh_that_stores_the_new_secret():
+    scopes = set(required_scopes(Command.ROTATE_SECRET, NONE))
+    assert scopes == set(required_scopes(Command.REFRESH, NONE)) | {"update:client_keys"}
+    assert "update:client_keys" not in {s for c in Command if c is not Command.ROTATE_SECRET
+                                        for s in required_scopes(c, ALL)}
