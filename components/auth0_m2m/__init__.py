@@ -21,7 +21,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .contract import NAMESPACE, stack_file_name
+from .contract import NAMESPACE, PROVIDER_VERSION, stack_file_name
 
 # Exports are imported on first use: the `auth0-m2m` command (tools) needs neither Pulumi nor pulumi_auth0,
 # which take seconds to import, and the workflows run it for every pull request.
@@ -88,6 +88,7 @@ __all__ = [
     "NAMESPACE",
     "OrganizationConfig",
     "OrganizationUsage",
+    "PROVIDER_VERSION",
     "Problem",
     "StackConfig",
     "StackConfigError",

@@ -21,7 +21,7 @@ STACK_CONFIG_DIR = "stacks"
 
 def stack_file_name(stack: str, config_dir: str = STACK_CONFIG_DIR) -> str:
     """How a stack's file is named, relative to the project: ``stacks/Pulumi.<stack>.yaml``."""
-    return f"{config_dir}/Pulumi.{stack}.yaml"
+    return f"{config_dir.rstrip('/')}/Pulumi.{stack}.yaml" if config_dir.strip("./") else f"Pulumi.{stack}.yaml"
 
 
 #: The auth0 provider's config namespace (``auth0:domain``, ``auth0:clientSecret``).
@@ -62,6 +62,29 @@ MIN_JUSTIFICATION_LENGTH = 10
 MAX_JUSTIFICATION_LENGTH = 500
 #: Auth0 refuses the 101st client grant linked to one organization (409 "Quota exceeded").
 MAX_GRANTS_PER_ORGANIZATION = 100
+#: Public keys (private_key_jwt credentials) attached to one application at once: two, for rotation.
+MAX_PUBLIC_KEYS = 2
+#: RSA key sizes Auth0 accepts for private_key_jwt credentials, in bits.
+MIN_RSA_KEY_BITS = 2048
+MAX_RSA_KEY_BITS = 4096
+#: Token quotas (per_hour, per_day) are integers from 1 to this.
+MAX_TOKEN_QUOTA = 2147483647
+#: Auth0 accepts client assertions with a lifetime of at most this many seconds.
+MAX_ASSERTION_LIFETIME = 300
+
+# --- The auth0 provider plugin -----------------------------------------------------------------------------
+#: The plugin version every auth0 resource and function of the library asks the engine for: the project's build
+#: of pulumi-auth0 3.41.0 (``AUTH0_M2M_PROVIDER_VERSION`` in scripts/toolchain.lock, kept equal by a test). No
+#: official release has this version, so an official plugin is never picked for the library's resources; a
+#: machine without the build fails when the provider is loaded, before the first change.
+PROVIDER_VERSION = "3.41.1-auth0m2m.1"
+#: A function only the project's build has (``getM2mBuild``: its version and fixes; no tenant request). The
+#: library invokes it before registering anything; another plugin answers "unrecognized data function".
+PROVIDER_BUILD_FUNCTION = "auth0:index/getM2mBuild:getM2mBuild"
+#: The fix the library relies on: an organization's link is read by grant id, not from its first page.
+PROVIDER_LINK_READ_FIX = "organization-client-grant-read-by-grant-id"
+#: Links per organization a plugin without that fix can read (the first page of the organization's links).
+UPSTREAM_LINKS_READ_PER_ORGANIZATION = 50
 
 # --- Pulumi type tokens ------------------------------------------------------------------------------------
 #: The components' package: type tokens are ``auth0-m2m:index:<Component>``.
@@ -100,19 +123,39 @@ class RecordedGrant(TypedDict):
     """Sorted."""
 
 
-class RecordedApplication(TypedDict):
-    """The inputs of an ``auth0-m2m:index:M2MApplication`` resource."""
+class RecordedPublicKey(TypedDict):
+    """A public key of a private_key_jwt application (public: no secret)."""
 
+    name: str
+    algorithm: str
+    pem: str
+
+
+class _RecordedApplicationBase(TypedDict):
     application: str
     production: bool
     default_organization: Optional[str]
     grants: list[RecordedGrant]
 
 
+class RecordedApplication(_RecordedApplicationBase, total=False):
+    """The inputs of an ``auth0-m2m:index:M2MApplication`` resource: the keys of the base always, the others only
+    when the application has them (so that applications deployed before they existed record what they did)."""
+
+    #: Only for private_key_jwt applications (secret-based ones record no method).
+    authentication_method: str
+    public_keys: list[RecordedPublicKey]
+    #: ``{per_hour?, per_day?, enforce}``, only when the application has a quota.
+    token_quota: dict
+
+
 # --- Outputs of the components (recorded in the state, and the component package's outputs) -----------------
 #: The client id: an ``M2MApplication`` records it as its output in the state (the access check reads it there).
 COMPONENT_CLIENT_ID = "client_id"
-#: The client secret (always a Pulumi secret); the state keeps it on the application's ClientCredentials child.
+#: How the application authenticates: client_secret_post, client_secret_basic or private_key_jwt.
+COMPONENT_AUTHENTICATION_METHOD = "authentication_method"
+#: The client secret (always a Pulumi secret; none for private_key_jwt applications); the state keeps it on the
+#: application's ClientCredentials child.
 COMPONENT_CLIENT_SECRET = "client_secret"
 #: Audience -> client grant id.
 COMPONENT_GRANT_IDS = "grant_ids"
@@ -137,10 +180,10 @@ ESTATE_RECORDED_ORGANIZATION_IDS = "organization_ids"
 
 # --- Stack outputs of the project's program (read by the access check and by operators) --------------------
 OUTPUT_ENVIRONMENT = "environment"
-#: Per application: ``client_id``, ``grant_ids`` (audience -> id), ``authorized_organizations`` (audience ->
-#: organization names), ``default_organization``.
+#: Per application: ``client_id``, ``authentication_method``, ``grant_ids`` (audience -> id),
+#: ``authorized_organizations`` (audience -> organization names), ``default_organization``.
 OUTPUT_APPLICATIONS = "applications"
-#: Application name -> client secret; always a Pulumi secret.
+#: Application name -> client secret, for applications that authenticate with a secret; always a Pulumi secret.
 OUTPUT_CLIENT_SECRETS = "client_secrets"
 #: Organization name -> id, for every organization an application refers to (and every managed one).
 OUTPUT_ORGANIZATION_IDS = "organization_ids"
@@ -189,3 +232,7 @@ def resource_urn(stack: str, project: str, type_: str, name: str) -> str:
     """The URN the program gives a resource of the estate (``PARENT_TYPES`` shows where it sits)."""
     qualified = "$".join((*PARENT_TYPES.get(type_, ()), type_))
     return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+# Set by `auth0-m2m` to the command (e.g. `rotate-secret`) whose Management API scopes it checked before it ran
+# Pulumi for it: the program then does not check the scopes of `up` (a refresh that runs the program is no `up`).
+SCOPES_CHECKED_VARIABLE = "AUTH0_M2M_SCOPES_CHECKED"

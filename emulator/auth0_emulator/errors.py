@@ -54,11 +54,12 @@ class ApiError(Exception):
 class OAuthError(Exception):
     """An Authentication API error (token endpoint)."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
+        self.headers = headers or {}
 
     def response(self) -> JSONResponse:
         return JSONResponse(
@@ -66,7 +67,7 @@ class OAuthError(Exception):
             status_code=self.status,
             media_type=JSON_MEDIA_TYPE,
             # RFC 6749 5.1/5.2: token responses must not be cached.
-            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache", **self.headers},
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -73,12 +74,23 @@ async def token(request: Request) -> Response:
             audience=_str(params.get("audience")),
             scope=_str(params.get("scope")),
             organization=_str(params.get("organization")),
+            client_assertion=_str(params.get("client_assertion")),
+            client_assertion_type=_str(params.get("client_assertion_type")),
         )
+        now = int(time.time())
         with tenant.store.read() as conn:
-            decision = tokens.decide(conn, req)
+            decision = tokens.decide(conn, req, tenant.issuer, now)
+            writes = tokens.needs_admission(conn, decision, now)
+        quota_headers: dict[str, str] = {}
+        if writes:
+            # Used-up assertions and quota counts are persisted: they hold across restarts.
+            with tenant.store.tx() as conn:
+                quota_headers = tokens.admit(conn, decision, now)
         body = tokens.issue(tenant.keyring, tenant.issuer, decision)
         response: Response = JSONResponse(
-            body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"}, media_type=JSON_MEDIA_TYPE
+            body,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache", **quota_headers},
+            media_type=JSON_MEDIA_TYPE,
         )
     except OAuthError as err:
         response = err.response()

@@ -100,18 +100,30 @@ SUPERSEDED: list[tuple[str, str, str, str]] = [
         "extra",
         "recorded 2023/2024, before clients carried cross_origin_authentication; see the 2025/2026 recordings",
     ),
+    (
+        "terraform-provider-auth0/TestAcc.*PrivateKeyJWT.*\\.yaml",
+        r"^refresh_token\.(token_lifetime|idle_token_lifetime)$",
+        "value",
+        "the tenant's refresh-token defaults: 31557600/2592000 in these 2026-05/07 recordings of "
+        "../shared/auth0-recordings-next, 2592000/1296000 in every other recording (same tenant, including "
+        "go-auth0 ones of 2026-01); the emulator keeps the latter, which the replay suite's 359 interactions check",
+    ),
 ]
 
 
-def default_recordings_dir() -> Path:
+def default_recordings_dir(name: str = "auth0-recordings") -> Path:
+    """Where the recordings are: ``AUTH0_RECORDINGS_DIR``, else ``../shared/<name>`` from the repository root.
+
+    ``name="auth0-recordings-next"``: recordings kept apart until the emulator answers them (private key JWT).
+    """
     env = os.environ.get("AUTH0_RECORDINGS_DIR")
     if env:
-        return Path(env)
+        return Path(env) if name == "auth0-recordings" else Path(env).parent / name
     repo_root = Path(__file__).resolve().parents[2]
     candidates = [
-        repo_root.parent / "shared" / "auth0-recordings",  # ../shared from the repository root
-        Path.cwd().parent / "shared" / "auth0-recordings",
-        Path("/work/shared/auth0-recordings"),
+        repo_root.parent / "shared" / name,  # ../shared from the repository root
+        Path.cwd().parent / "shared" / name,
+        Path("/work/shared") / name,
     ]
     for candidate in candidates:
         if candidate.is_dir():

@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS clients (
 CREATE TABLE IF NOT EXISTS client_credentials (
     id        TEXT PRIMARY KEY,
     client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    doc       TEXT NOT NULL
+    doc       TEXT NOT NULL,
+    -- the registered public key (Auth0 never returns it); verifies client assertions
+    pem       TEXT
 );
 CREATE TABLE IF NOT EXISTS client_grants (
     id           TEXT PRIMARY KEY,
@@ -88,7 +90,28 @@ WHEN (SELECT COUNT(*) FROM organization_client_grants
 BEGIN
     SELECT RAISE(ABORT, 'organization_client_grant_quota');
 END;
+-- Client assertions (private_key_jwt) are single-use: a jti is kept until its assertion expires.
+CREATE TABLE IF NOT EXISTS used_assertions (
+    client_id  TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX IF NOT EXISTS used_assertions_expiry ON used_assertions(expires_at);
+-- Tokens issued per quota bucket (token_quota of a client or an organization) in the current window.
+CREATE TABLE IF NOT EXISTS token_quota_usage (
+    subject_kind TEXT NOT NULL,     -- client | organization
+    subject_id   TEXT NOT NULL,
+    bucket       TEXT NOT NULL,     -- per_hour | per_day
+    window_start INTEGER NOT NULL,  -- epoch second the window began (UTC hour / UTC day)
+    used         INTEGER NOT NULL,
+    PRIMARY KEY (subject_kind, subject_id, bucket)
+);
 """
+
+# Columns added after the first release: (table, column, declaration). Data directories made by an older
+# emulator get them on start.
+MIGRATIONS = (("client_credentials", "pem", "TEXT"),)
 
 
 def dumps(doc: dict[str, Any]) -> str:
@@ -115,6 +138,10 @@ class Store:
         self._lock = threading.RLock()
         if not read_only:
             self.conn.executescript(SCHEMA)
+            for table, column, declaration in MIGRATIONS:
+                columns = {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -204,10 +231,18 @@ def list_credentials(conn: sqlite3.Connection, client_id: str) -> list[dict[str,
     return [json.loads(r["doc"]) for r in rows]
 
 
-def insert_credential(conn: sqlite3.Connection, client_id: str, doc: dict[str, Any]) -> None:
+def credential_keys(conn: sqlite3.Connection, client_id: str) -> dict[str, str]:
+    """Credential id -> registered PEM (public key or certificate), for the client's credentials."""
+    rows = conn.execute(
+        "SELECT id, pem FROM client_credentials WHERE client_id = ? AND pem IS NOT NULL", (client_id,)
+    ).fetchall()
+    return {r["id"]: r["pem"] for r in rows}
+
+
+def insert_credential(conn: sqlite3.Connection, client_id: str, doc: dict[str, Any], pem: str | None = None) -> None:
     conn.execute(
-        "INSERT INTO client_credentials(id, client_id, doc) VALUES (?, ?, ?)",
-        (doc["id"], client_id, dumps(doc)),
+        "INSERT INTO client_credentials(id, client_id, doc, pem) VALUES (?, ?, ?, ?)",
+        (doc["id"], client_id, dumps(doc), pem),
     )
 
 
@@ -432,6 +467,47 @@ def insert_signing_key(conn: sqlite3.Connection, kid: str, private_pem: str, cer
     )
 
 
+# Client assertions ----------------------------------------------------------------
+
+def use_assertion(conn: sqlite3.Connection, client_id: str, jti: str, expires_at: int, now: int) -> bool:
+    """Record a client assertion's jti; False when it was used before (a replay)."""
+    conn.execute("DELETE FROM used_assertions WHERE expires_at < ?", (now,))
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO used_assertions(client_id, jti, expires_at) VALUES (?, ?, ?)",
+        (client_id, jti, expires_at),
+    ).rowcount
+    return inserted > 0
+
+
+# Token quotas ---------------------------------------------------------------------
+
+def quota_used(conn: sqlite3.Connection, kind: str, subject_id: str, bucket: str, window_start: int) -> int:
+    """Tokens counted against a quota bucket in the window that began at ``window_start``."""
+    row = conn.execute(
+        "SELECT window_start, used FROM token_quota_usage WHERE subject_kind = ? AND subject_id = ? AND bucket = ?",
+        (kind, subject_id, bucket),
+    ).fetchone()
+    if row is None or row["window_start"] != window_start:
+        return 0
+    return int(row["used"])
+
+
+def set_quota_used(conn: sqlite3.Connection, kind: str, subject_id: str, bucket: str, window_start: int, used: int) -> None:
+    conn.execute(
+        "INSERT INTO token_quota_usage(subject_kind, subject_id, bucket, window_start, used) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(subject_kind, subject_id, bucket) DO UPDATE SET window_start = excluded.window_start, "
+        "used = excluded.used",
+        (kind, subject_id, bucket, window_start, used),
+    )
+
+
+def list_quota_usage(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT subject_kind, subject_id, bucket, window_start, used FROM token_quota_usage ORDER BY rowid"
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
 # Dump -----------------------------------------------------------------------------
 
 def dump(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -458,4 +534,5 @@ def dump(conn: sqlite3.Connection) -> dict[str, Any]:
         "organizations": list_orgs(conn),
         "organization_client_grants": list_links(conn),
         "resource_servers": servers,
+        "token_quota_usage": list_quota_usage(conn),
     }

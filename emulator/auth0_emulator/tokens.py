@@ -6,14 +6,17 @@ code with the project's library: the access check compares the two.
 
 Order of checks (pre-checks A-F, then the organization table rows 1-11):
 
-A  client authentication (secret via HTTP Basic or the body)      -> 401 access_denied
+A  client authentication: a secret (HTTP Basic or the body)       -> 401 access_denied
+   or a signed client assertion (private_key_jwt, assertions.py)  -> 401 invalid_client
 B  the client's grant_types lacks client_credentials              -> 403 unauthorized_client
 C  no audience (the emulated tenant has no default audience)      -> 403 access_denied
 D  unknown audience                                               -> 403 access_denied
 E  no client grant (subject_type client) and the API requires one -> 403 access_denied
    (the API's client policy deny_all refuses every client flow)
 F  requested scopes not all in the grant                          -> 403 access_denied
-then the organization rules, using the grant's organization_usage (unset = deny).
+then the organization rules, using the grant's organization_usage (unset = deny). A request that passes
+them all still has to be admitted by the token quotas of the client and the organization (quotas.py,
+429 too_many_requests), and its assertion's jti is used up; both happen in :func:`admit`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 import jwt
 
-from auth0_emulator import store
+from auth0_emulator import assertions, quotas, store
 from auth0_emulator.errors import OAuthError
 from auth0_emulator.keys import KeyRing
 
@@ -41,6 +44,8 @@ class TokenRequest:
     audience: str | None
     scope: str | None
     organization: str | None
+    client_assertion: str | None = None
+    client_assertion_type: str | None = None
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Decision:
     scopes: list[str]
     org_id: str | None
     api: dict[str, Any]
+    client: dict[str, Any]
+    assertion: assertions.VerifiedAssertion | None = None
 
 
 def _denied(description: str) -> OAuthError:
@@ -61,25 +68,21 @@ def _unauthorized() -> OAuthError:
     return OAuthError(401, "access_denied", "Unauthorized")
 
 
-def decide(conn: Any, req: TokenRequest) -> Decision:
-    """Apply the rules to one request; raise OAuthError for a refusal."""
+def decide(conn: Any, req: TokenRequest, issuer: str, now: int | None = None) -> Decision:
+    """Apply the rules to one request; raise OAuthError for a refusal. ``issuer``: the tenant's URL."""
     if req.grant_type != CLIENT_CREDENTIALS:
         if not req.grant_type:
             raise OAuthError(400, "invalid_request", "Missing required parameter: grant_type")
         raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {req.grant_type}")
 
     # A. Client authentication.
-    if not req.client_id:
-        raise _unauthorized()
-    found = store.get_client(conn, req.client_id)
-    if found is None or req.client_secret is None:
-        raise _unauthorized()
-    client, secret = found
-    if client.get("token_endpoint_auth_method") == "none":
-        # A public client has no secret to authenticate with.
-        raise _unauthorized()
-    if not hmac.compare_digest(secret.encode(), req.client_secret.encode()):
-        raise _unauthorized()
+    now = int(time.time()) if now is None else now
+    verified = None
+    if req.client_assertion is not None or req.client_assertion_type is not None:
+        client, verified = _assertion_client(conn, req, issuer, now)
+        req.client_id = client["client_id"]
+    else:
+        client = _secret_client(conn, req)
 
     # B. The client must be allowed the grant type.
     if CLIENT_CREDENTIALS not in client.get("grant_types", []):
@@ -120,7 +123,73 @@ def decide(conn: Any, req: TokenRequest) -> Decision:
         scopes = granted
 
     org_id = _organization(conn, req, client, grant)
-    return Decision(client_id=req.client_id, audience=req.audience, scopes=scopes, org_id=org_id, api=api)
+    return Decision(
+        client_id=req.client_id, audience=req.audience, scopes=scopes, org_id=org_id, api=api, client=client,
+        assertion=verified,
+    )
+
+
+def _secret_client(conn: Any, req: TokenRequest) -> dict[str, Any]:
+    if not req.client_id:
+        raise _unauthorized()
+    found = store.get_client(conn, req.client_id)
+    if found is None or req.client_secret is None:
+        raise _unauthorized()
+    client, secret = found
+    if client.get("token_endpoint_auth_method") == "none":
+        # A public client has no secret to authenticate with.
+        raise _unauthorized()
+    if client.get("client_authentication_methods"):
+        # A client configured for credentials (private_key_jwt) no longer authenticates with its secret.
+        raise _unauthorized()
+    if not hmac.compare_digest(secret.encode(), req.client_secret.encode()):
+        raise _unauthorized()
+    return client
+
+
+def _assertion_client(
+    conn: Any, req: TokenRequest, issuer: str, now: int
+) -> tuple[dict[str, Any], assertions.VerifiedAssertion]:
+    """private_key_jwt: the client named by a verified assertion (RFC 7523, Auth0's rules in assertions.py)."""
+    if req.client_secret is not None:
+        # RFC 6749 2.3: one authentication method per request.
+        raise OAuthError(400, "invalid_request", "Use either client_secret or client_assertion to authenticate, not both.")
+    if req.client_assertion_type != assertions.ASSERTION_TYPE:
+        raise OAuthError(400, "invalid_request", f"client_assertion_type must be {assertions.ASSERTION_TYPE}")
+    if not req.client_assertion:
+        raise OAuthError(400, "invalid_request", "Missing required parameter: client_assertion")
+    claimed = assertions.claimed_client(req.client_assertion)
+    if req.client_id and req.client_id != claimed:
+        raise assertions.refused("The client_id parameter does not match the client assertion's 'sub' claim.")
+    found = store.get_client(conn, claimed)
+    if found is None:
+        raise assertions.refused(f'Client "{claimed}" does not exist.')
+    client = found[0]
+    # The tenant's URL with its trailing slash (Auth0's docs); the token endpoint's URL is accepted as well,
+    # as RFC 7523 allows and Auth0's support article on private key JWT uses it.
+    audiences = (issuer, f"{issuer}oauth/token")
+    return client, assertions.verify(conn, client, req.client_assertion, audiences, now)
+
+
+def admit(conn: Any, decision: Decision, now: int | None = None) -> dict[str, str]:
+    """The writes an issued token needs, in one transaction: the assertion's jti is used up (a replay is
+    refused), and the token counts against the quotas (an exhausted, enforced quota refuses it).
+
+    Returns the quota headers of the response.
+    """
+    now = int(time.time()) if now is None else now
+    if decision.assertion is not None:
+        verified = decision.assertion
+        if not store.use_assertion(conn, verified.client_id, verified.jti, verified.expires_at, now):
+            raise assertions.refused("The client assertion has already been used ('jti' must be unique).")
+    return quotas.admit(conn, decision.client, decision.org_id, now)
+
+
+def needs_admission(conn: Any, decision: Decision, now: int | None = None) -> bool:
+    """Whether issuing the token writes anything (an assertion to use up, a quota to count); most requests
+    do not, and stay read-only."""
+    now = int(time.time()) if now is None else now
+    return decision.assertion is not None or bool(quotas.applicable(conn, decision.client, decision.org_id, now))
 
 
 def _organization(conn: Any, req: TokenRequest, client: dict[str, Any], grant: dict[str, Any]) -> str | None:

@@ -412,6 +412,14 @@ def validate_secrets(args: ResourceValidationArgs, report_violation: Callable) -
                     f"`pulumi config set --secret {key}`"
                 )
         return
+    for index, credential in enumerate(_private_key_jwt_credentials(props)):
+        pem = credential.get("pem") if isinstance(credential, dict) else None
+        if isinstance(pem, str) and "PRIVATE KEY" in pem:
+            report_violation(
+                f"client credentials '{args.name}' register a private key as private_key_jwt credential "
+                f"{credential.get('name') or index}: only the public key belongs in Pulumi "
+                "(openssl rsa -in key.pem -pubout); the private key stays with the workload, and this one is exposed"
+            )
     value = get(props, "clientSecret")
     if value is UNKNOWN or not value:
         return
@@ -431,6 +439,12 @@ def validate_secrets(args: ResourceValidationArgs, report_violation: Callable) -
             f"{plain_keys[0]}: the SDK marks the input secret, but the value is stored unencrypted in the stack "
             f"file; set it with `pulumi config set --secret {plain_keys[0]}`"
         )
+
+
+def _private_key_jwt_credentials(props: Mapping[str, Any]) -> list:
+    block = get(props, "privateKeyJwt")
+    credentials = block.get("credentials") if isinstance(block, dict) else None
+    return credentials if isinstance(credentials, list) else []
 
 
 SECRETS = ResourceValidationPolicy(

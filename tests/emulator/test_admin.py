@@ -33,7 +33,10 @@ def test_state_dump_has_everything_but_secrets(emulator, tenant):
     with emulator.client() as admin:
         response = admin.get("/__emulator/state")
     state = response.json()
-    assert set(state) == {"tenant", "clients", "client_grants", "organizations", "organization_client_grants", "resource_servers"}
+    assert set(state) == {
+        "tenant", "clients", "client_grants", "organizations", "organization_client_grants", "resource_servers",
+        "token_quota_usage",
+    }
     assert client["client_secret"] not in response.text and "x" * 20 not in response.text
     assert any(c["client_id"] == client["client_id"] for c in state["clients"])
     assert any(g["id"] == grant["id"] for g in state["client_grants"])

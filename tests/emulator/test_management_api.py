@@ -422,7 +422,9 @@ def test_management_api_is_a_system_resource_server(tenant, emulator):
 def test_client_fields_include_fields_and_secrets(tenant):
     client = tenant.client(description="d")
     url = f"/api/v2/clients/{client['client_id']}"
-    assert tenant.http.get(url + "?fields=client_id&include_fields=true").json() == {"client_id": client["client_id"]}
+    # OBSERVED (private key JWT recordings): a field selection still carries the signing keys.
+    selected = tenant.http.get(url + "?fields=client_id&include_fields=true").json()
+    assert set(selected) == {"client_id", "signing_keys"} and selected["client_id"] == client["client_id"]
     without = tenant.http.get(url + "?fields=client_secret,signing_keys&include_fields=false").json()
     assert "client_secret" not in without and without["name"] == client["name"]
     full = tenant.http.get(url).json()
@@ -490,10 +492,16 @@ def test_client_credentials_list_and_private_key_jwt(tenant):
     body = {"name": "pkjwt", "client_authentication_methods": {"private_key_jwt": {"credentials": [
         {"name": "key", "credential_type": "public_key", "pem": pem}]}}}
     client = tenant.ok(tenant.http.post("/api/v2/clients", json=body), 201)
+    # The answer to the creation shows the new credential whole, and the secret (go-auth0's recordings) ...
     cred = client["client_authentication_methods"]["private_key_jwt"]["credentials"][0]
     assert set(cred) == {"id", "name", "kid", "credential_type", "alg", "created_at", "updated_at"}
+    assert "client_secret" in client
+    # ... later reads refer to it by id and hide the secret (the private key JWT recordings).
+    read = tenant.http.get(f"/api/v2/clients/{client['client_id']}").json()
+    assert read["client_authentication_methods"] == {"private_key_jwt": {"credentials": [{"id": cred["id"]}]}}
+    assert "client_secret" not in read
     listed = tenant.http.get(f"/api/v2/clients/{client['client_id']}/credentials?include_totals=true&per_page=50").json()
-    assert [c["id"] for c in listed] == [cred["id"]]
+    assert listed == [cred]
     assert tenant.http.get(f"/api/v2/clients/{tenant.client()['client_id']}/credentials").json() == []
 
 
@@ -571,3 +579,42 @@ def test_expired_management_token_is_401(tenant, emulator):
     expired = jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": kid})
     response = tenant.anon.get("/api/v2/clients", headers={"Authorization": f"Bearer {expired}"})
     error(response, 401, "Expired token received for JSON Web Token validation.")
+
+
+# ----------------------------------------------------------------------------------
+# Scopes on every route, as Auth0's API reference lists them
+
+
+def scoped_token(tenant, emulator, scopes: list[str]) -> dict[str, str]:
+    client = tenant.client()
+    tenant.ok(tenant.http.post("/api/v2/client-grants", json={
+        "client_id": client["client_id"], "audience": emulator.connection["audience"], "scope": scopes}), 201)
+    return {"Authorization": f"Bearer {tenant.token(client, emulator.connection['audience']).json()['access_token']}"}
+
+
+def test_every_management_route_refuses_a_token_without_its_scopes(tenant, emulator):
+    import auth0_emulator.app  # noqa: F401 - builds the routes, which fill the table
+    from auth0_emulator.management.common import ROUTE_SCOPES
+
+    unrelated = scoped_token(tenant, emulator, ["read:users"])
+    assert len(ROUTE_SCOPES) >= 30
+    for (method, template), scopes in sorted(ROUTE_SCOPES.items()):
+        assert scopes, f"{method} {template} checks no scope"
+        path = template.replace("{id}", "x").replace("{grant_id}", "y").replace("{credential_id}", "z").replace(
+            "{name}", "n")
+        response = tenant.anon.request(method, path, headers=unrelated, json={} if method in ("POST", "PATCH") else None)
+        body = error(response, 403, f"Insufficient scope, expected any of: {','.join(scopes)}", "insufficient_scope")
+        assert body["error"] == "Forbidden", (method, template)
+
+
+def test_a_client_secret_is_read_and_changed_only_with_the_client_keys_scopes(tenant, emulator):
+    client = tenant.client()
+    readers = scoped_token(tenant, emulator, ["read:clients", "update:clients"])
+    shown = tenant.ok(tenant.anon.get(f"/api/v2/clients/{client['client_id']}", headers=readers), 200)
+    assert "client_secret" not in shown
+    error(tenant.anon.patch(f"/api/v2/clients/{client['client_id']}", headers=readers, json={"client_secret": "x" * 48}),
+          403, "Insufficient scope, expected any of: update:client_keys", "insufficient_scope")
+    tenant.ok(tenant.anon.patch(f"/api/v2/clients/{client['client_id']}", headers=readers, json={"description": "ok"}), 200)
+    keys = scoped_token(tenant, emulator, ["read:client_keys", "update:client_keys"])
+    assert tenant.ok(tenant.anon.get(f"/api/v2/clients/{client['client_id']}", headers=keys), 200)["client_secret"]
+    tenant.ok(tenant.anon.patch(f"/api/v2/clients/{client['client_id']}", headers=keys, json={"client_secret": "x" * 48}), 200)

@@ -23,6 +23,20 @@ def test_recordings_replay_without_mismatch(capsys):
     assert summary["mismatched"] == 0, text
 
 
+def test_private_key_jwt_recordings_replay_without_mismatch(capsys):
+    """The private key JWT recordings (kept apart in auth0-recordings-next until the emulator answers them):
+    credentials registered, attached by id, rotated, their expiry changed, detached and deleted."""
+    directory = replay.default_recordings_dir("auth0-recordings-next")
+    if not replay.recordings(directory):
+        pytest.skip(f"no recordings at {directory}")
+    outcomes, text = replay.run(directory)
+    summary = replay.summary(outcomes)
+    with capsys.disabled():
+        print(f"\nreplay (next): match rate {summary['match_rate']:.1%} over {summary['in_scope']} interactions")
+    assert summary["in_scope"] >= 140
+    assert summary["mismatched"] == 0, text
+
+
 def test_comparison_is_strict():
     ids = replay.IdMap()
     recorded = {"id": "cgr_AAAAAAAAAAAAAAAA", "scope": ["a"], "allow_any_organization": True, "n": 1}

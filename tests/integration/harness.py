@@ -12,11 +12,12 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import httpx
 import yaml
 from auth0_emulator import process
+from auth0_m2m.model.scopes import Command, StackNeeds, required_scopes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,9 +43,9 @@ def copy_project(root: Path) -> None:
 
 
 def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[str, str]:
-    """The offline environment with a file backend of its own in ``state_dir`` (created if needed), a fixed
+    """The offline environment with a file backend of its own in ``state_dir`` (created), a fixed
     passphrase, and the tenant's CA trusted by the provider."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(parents=True)
     env = {
         **offline_pulumi_env(),
         "PULUMI_BACKEND_URL": f"file://{state_dir}",
@@ -53,6 +54,21 @@ def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[
     }
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
     return env
+
+
+def plugin_home(directory: Path, env: dict[str, str], plugins: dict[str, Path]) -> Path:
+    """A PULUMI_HOME of its own in ``directory`` with exactly these auth0 plugins (version -> binary),
+    as a machine with another set of plugins (an official install, an old cache) would have."""
+    directory.mkdir(parents=True)
+    for version, binary in plugins.items():
+        subprocess.run(
+            ["pulumi", "plugin", "install", "resource", "auth0", version, "--file", str(binary)],
+            env={**env, "PULUMI_HOME": str(directory)},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return directory
 
 
 def free_port() -> int:
@@ -88,6 +104,24 @@ class Emulator:
             self._management = self.running.management_client()
         return self._management.request(method, f"/api/v2{path}", **kwargs)
 
+    def management_client_with_scopes(self, scopes: Iterable[str], name: str = "scoped-management-client") -> tuple[str, str]:
+        """A new machine-to-machine client authorized for the Management API with exactly ``scopes`` (a client
+        grant on the tenant's Management API audience), as a platform engineer would create one for Pulumi.
+        Returns its client id and secret. It is a client of the tenant like any other: tests that count the
+        tenant's clients leave it out by id."""
+        created = self.management(
+            "POST", "/clients", json={"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]}
+        )
+        assert created.status_code == 201, created.text
+        client = created.json()
+        grant = self.management(
+            "POST",
+            "/client-grants",
+            json={"client_id": client["client_id"], "audience": self.connection["audience"], "scope": sorted(set(scopes))},
+        )
+        assert grant.status_code == 201, grant.text
+        return client["client_id"], client["client_secret"]
+
     def token(self, client_id: str, client_secret: str, audience: str, organization: Optional[str] = None) -> httpx.Response:
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "audience": audience}
         if organization:
@@ -115,15 +149,9 @@ class Emulator:
         )
 
 
-# The Management API scopes `auth0-m2m import` needs (README, "Adopt an existing tenant"): it only reads.
-IMPORT_READ_SCOPES = (
-    "read:clients",
-    "read:client_keys",
-    "read:client_grants",
-    "read:organizations",
-    "read:organization_client_grants",
-    "read:resource_servers",
-)
+# The Management API scopes `auth0-m2m import` needs into a stack file without an estate (it only reads): the
+# one table, auth0_m2m.model.scopes.
+IMPORT_READ_SCOPES = tuple(required_scopes(Command.IMPORT, StackNeeds(False, False, False)))
 
 
 def create_management_client(emulator: Emulator, name: str, scopes: tuple[str, ...]) -> tuple[str, str]:
@@ -145,78 +173,17 @@ def create_management_client(emulator: Emulator, name: str, scopes: tuple[str, .
     return client["client_id"], client["client_secret"]
 
 
-class PulumiProject:
-    """A copy of this project (or of the Pulumi project in ``source``) in ``root``, run with the real Pulumi CLI
-    against ``emulator``; projects given one ``state_dir`` share a backend (and can reference each other's stacks)."""
+class PulumiProgram:
+    """A Pulumi program in ``root`` run with the real Pulumi CLI (offline, its own file backend) against ``emulator``."""
 
-    def __init__(
-        self,
-        root: Path,
-        emulator: Emulator,
-        stack: str = "local",
-        source: Optional[Path] = None,
-        state_dir: Optional[Path] = None,
-        stack_files: bool = False,
-    ):
-        """``source``: another program to copy instead of this project's (e.g. one of examples/), without its
-        generated SDKs and node_modules, and without its stack files unless ``stack_files`` (a developer's local
-        Pulumi.<stack>.yaml may name another tenant)."""
+    def __init__(self, root: Path, emulator: Emulator, stack: str, state_dir: Optional[Path] = None):
+        """Programs given one ``state_dir`` share a backend (and can reference each other's stacks)."""
         self.root = root
         self.stack = stack
         self.emulator = emulator
         self.log: list[str] = []
-        if source is None:
-            copy_project(root)
-        else:
-            ignored = ["sdks", "node_modules"] + ([] if stack_files else ["Pulumi.*.yaml"])
-            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ignored))
-        self._forget_machine_settings()
         self.state_dir = state_dir or root / ".state" / "backend"
         self.env = isolated_pulumi_env(self.state_dir, "integration-tests", emulator.ca_cert)
-        self.run("stack", "init")
-        self.run("config", "set", "auth0:domain", emulator.connection["domain"])
-        self.run("config", "set", "auth0:clientId", emulator.connection["client_id"])
-        self.run("config", "set", "--secret", "auth0:clientSecret", input=emulator.connection["client_secret"])
-
-    def _forget_machine_settings(self) -> None:
-        """Drop what scripts/main may have written into the checkout's stack file on this machine
-        (connection settings, the passphrase's salt): this project gets its own."""
-        if not self.stack_file.exists():
-            return
-        document = yaml.safe_load(self.stack_file.read_text())
-        document.pop("encryptionsalt", None)
-        config = document.get("config") or {}
-        for key in [k for k in config if k.startswith("auth0:")]:
-            del config[key]
-        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
-
-    def use_credential(self, client_id: str, client_secret: str) -> None:
-        """Point the stack's provider settings at another Management API client."""
-        self.run("config", "set", "auth0:clientId", client_id)
-        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
-
-    def cli(self, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
-        """`auth0-m2m <args> --stack <stack>` in this project, with this project's Pulumi environment."""
-        result = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args, "--stack", self.stack],
-            cwd=self.root,
-            env={**self.env, "COLUMNS": "200"},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        self.log.append(f"$ auth0-m2m {' '.join(args)}\n{result.stdout}\n{result.stderr}")
-        if check and result.returncode != 0:
-            raise AssertionError(f"auth0-m2m {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
-        return result
-
-    def export(self) -> dict:
-        return json.loads(self.run("stack", "export").stdout)
-
-    @property
-    def stack_file(self) -> Path:
-        stacks = self.root / "stacks"
-        return (stacks if stacks.is_dir() else self.root) / f"Pulumi.{self.stack}.yaml"
 
     def run(self, *args: str, check: bool = True, input: Optional[str] = None, timeout: float = 900) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -250,19 +217,103 @@ class PulumiProject:
         args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
         return json.loads(self.run(*args).stdout)
 
-    def access_check(self, check: bool = True) -> subprocess.CompletedProcess:
+    def access_check(self, *extra: str, check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        return self.tool("access-check", "--stack", self.stack, *extra, check=check, env=env)
+
+    def tool(self, *args: str, check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        """`auth0-m2m ARGS` in this project, with its Pulumi environment (plus ``env``)."""
         result = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "auth0-m2m"), "access-check", "--stack", self.stack],
+            [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args],
             cwd=self.root,
-            env={**self.env, "COLUMNS": "200"},
+            env={**self.env, "COLUMNS": "200", **(env or {})},
             capture_output=True,
             text=True,
             timeout=600,
         )
-        self.log.append(f"$ auth0-m2m access-check\n{result.stdout}\n{result.stderr}")
+        self.log.append(f"$ auth0-m2m {' '.join(args)}\n{result.stdout}\n{result.stderr}")
         if check and result.returncode != 0:
-            raise AssertionError(f"access check failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(f"auth0-m2m {args[0]} failed:\n{result.stdout}\n{result.stderr}")
         return result
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
+        """`auth0-m2m <args> --stack <stack>` in this project, with this project's Pulumi environment."""
+        result = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args, "--stack", self.stack],
+            cwd=self.root,
+            env={**self.env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        self.log.append(f"$ auth0-m2m {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise AssertionError(f"auth0-m2m {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+        return result
+
+    def export(self) -> dict:
+        return json.loads(self.run("stack", "export").stdout)
+
+
+class PulumiProject(PulumiProgram):
+    """A copy of this project (or of ``source``, another program, e.g. one of examples/) in ``root``, connected to
+    ``emulator`` with its management client (or ``credentials``: client id and secret of another one)."""
+
+    def __init__(
+        self,
+        root: Path,
+        emulator: Emulator,
+        stack: str = "local",
+        source: Optional[Path] = None,
+        credentials: Optional[tuple[str, str]] = None,
+        state_dir: Optional[Path] = None,
+        stack_files: bool = False,
+    ):
+        """``source``: another program to copy instead of this project's, without its generated SDKs and
+        node_modules, and without its stack files unless ``stack_files`` (a developer's local Pulumi.<stack>.yaml
+        may name another tenant)."""
+        if source is None:
+            copy_project(root)
+        else:
+            ignored = ["sdks", "node_modules"] + ([] if stack_files else ["Pulumi.*.yaml"])
+            shutil.copytree(source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ignored))
+        super().__init__(root, emulator, stack, state_dir)
+        self._forget_machine_settings()
+        client_id, client_secret = credentials or (emulator.connection["client_id"], emulator.connection["client_secret"])
+        self.run("stack", "init")
+        self.run("config", "set", "auth0:domain", emulator.connection["domain"])
+        self.run("config", "set", "auth0:clientId", client_id)
+        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
+
+    def use_credential(self, client_id: str, client_secret: str) -> None:
+        """Point the stack's provider settings (stack config) at another Management API client."""
+        self.run("config", "set", "auth0:clientId", client_id)
+        self.run("config", "set", "--secret", "auth0:clientSecret", input=client_secret)
+
+    def use_credentials(self, client_id: str, client_secret: str) -> None:
+        """Connect with another management client from now on, the way CI does: ``AUTH0_CLIENT_ID`` and
+        ``AUTH0_CLIENT_SECRET`` in the environment and none in the stack config. (Credentials in the stack config
+        are recorded in the state's provider at `up`, and `refresh` and `destroy` use those, whatever the config
+        says by then.)"""
+        for key in ("auth0:clientId", "auth0:clientSecret"):
+            self.run("config", "rm", key, check=False)
+        self.env["AUTH0_CLIENT_ID"] = client_id
+        self.env["AUTH0_CLIENT_SECRET"] = client_secret
+
+    def _forget_machine_settings(self) -> None:
+        """Drop what scripts/main may have written into the checkout's stack file on this machine
+        (connection settings, the passphrase's salt): this project gets its own."""
+        if not self.stack_file.exists():
+            return
+        document = yaml.safe_load(self.stack_file.read_text())
+        document.pop("encryptionsalt", None)
+        config = document.get("config") or {}
+        for key in [k for k in config if k.startswith("auth0:")]:
+            del config[key]
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
 
     def edit_config(self, change: Callable[[dict], None]) -> None:
         """Change the estate in the stack file: ``change`` gets {"organizations": ..., "applications": ...}."""

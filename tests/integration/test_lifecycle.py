@@ -55,9 +55,10 @@ def test_up_from_an_empty_tenant_then_every_token_matches_the_config(project, em
 def test_second_preview_shows_no_changes_and_makes_no_management_calls(project, emulator):
     emulator.reset_requests()
     project.preview("--expect-no-changes")
+    assert emulator.requests()["total"] == 0, emulator.requests()
     project.up("--expect-no-changes")
-    counters = emulator.requests()
-    assert counters["total"] == 0, counters
+    # `up` asks for one Management API token, whose scopes it checks before anything else; no other request.
+    assert emulator.requests()["by_route"] == {"POST /oauth/token": 1}, emulator.requests()
 
 
 def test_reordering_config_lists_changes_nothing(project):

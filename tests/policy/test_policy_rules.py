@@ -356,6 +356,20 @@ def test_client_credentials_secret_from_plaintext_config():
     assert secure.analyze(credentials(secret("s3cr3t-value"))) == []
 
 
+def test_a_private_key_registered_as_a_private_key_jwt_credential_is_reported():
+    public = "-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n"
+    private = "-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n"
+
+    def keyed(pem):
+        return Resource(CREDENTIALS, "partner/credentials", {
+            "clientId": "partner-client", "authenticationMethod": "private_key_jwt",
+            "privateKeyJwt": {"credentials": [{"name": "2026-11", "credentialType": "public_key", "pem": pem}]}})
+
+    assert Analyzer().analyze(keyed(public)) == []
+    violation = only(Analyzer().analyze(keyed(private)), SECRETS)
+    assert "register a private key as private_key_jwt credential 2026-11" in violation.message
+
+
 # ------------------------------------------------------------------------------------------------
 # robustness
 

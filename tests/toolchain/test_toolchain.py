@@ -101,17 +101,52 @@ def test_pulumi_version_is_the_pinned_one(pulumi, toolchain_env, bootstrap):
     assert f"pulumi version: {out}" in bootstrap.stdout
 
 
-def test_auth0_plugin_is_installed_at_the_pinned_version(pulumi, toolchain_env):
+def plugin_binary(home: str | Path, version: str) -> Path:
+    return Path(home) / "plugins" / f"resource-auth0-v{version}" / "pulumi-resource-auth0"
+
+
+def project_build(env: dict[str, str]) -> Path:
+    return Path(env["AUTH0_M2M_CACHE"]) / "build" / f"auth0-{LOCK['AUTH0_M2M_PROVIDER_VERSION']}" / "pulumi-resource-auth0"
+
+
+def test_auth0_plugin_is_the_project_build_at_both_versions(pulumi, toolchain_env):
+    """The version the library requests, and the one the pulumi-auth0 SDK declares, hold the same binary."""
     plugins = json.loads(run([str(pulumi), "plugin", "ls", "--json"], toolchain_env).stdout)
-    auth0 = [p for p in plugins if p["name"] == "auth0" and p["kind"] == "resource"]
-    assert LOCK["PULUMI_AUTH0_VERSION"] in [p["version"] for p in auth0], plugins
-    binary = (
-        Path(toolchain_env["PULUMI_HOME"])
-        / "plugins"
-        / f"resource-auth0-v{LOCK['PULUMI_AUTH0_VERSION']}"
-        / "pulumi-resource-auth0"
+    versions = {p["version"] for p in plugins if p["name"] == "auth0" and p["kind"] == "resource"}
+    assert {LOCK["AUTH0_M2M_PROVIDER_VERSION"], LOCK["PULUMI_AUTH0_VERSION"]} <= versions, plugins
+    built = project_build(toolchain_env).read_bytes()
+    for version in (LOCK["AUTH0_M2M_PROVIDER_VERSION"], LOCK["PULUMI_AUTH0_VERSION"]):
+        binary = plugin_binary(toolchain_env["PULUMI_HOME"], version)
+        assert binary.read_bytes() == built, binary
+    assert run([str(project_build(toolchain_env)), "-version"], toolchain_env).stdout.strip() == (
+        LOCK["AUTH0_M2M_PROVIDER_VERSION"]
     )
-    assert run([str(binary), "-version"], toolchain_env).stdout.strip() == LOCK["PULUMI_AUTH0_VERSION"]
+
+
+def test_the_library_requests_the_version_the_bootstrap_builds():
+    from auth0_m2m import contract
+
+    assert contract.PROVIDER_VERSION == LOCK["AUTH0_M2M_PROVIDER_VERSION"]
+    # A prerelease (the engine then accepts only an exact match; build metadata would match the official
+    # release) of the patch after the SDK's version (so it sorts above what the SDK declares).
+    major, minor, patch = (int(x) for x in LOCK["PULUMI_AUTH0_VERSION"].split("."))
+    assert re.fullmatch(rf"{major}\.{minor}\.{patch + 1}-auth0m2m\.\d+", contract.PROVIDER_VERSION)
+
+
+def test_bootstrap_replaces_a_plugin_it_did_not_build(bootstrap, toolchain_env, tmp_path):
+    """A plugin that merely has the right version (an official download, an older build) is never used."""
+    home = tmp_path / "home"
+    foreign = tmp_path / "pulumi-resource-auth0"
+    foreign.write_text("#!/bin/sh\necho official\n")
+    foreign.chmod(0o755)
+    env = {**toolchain_env, "PULUMI_HOME": str(home)}
+    home.mkdir()
+    run(["pulumi", "plugin", "install", "resource", "auth0", LOCK["PULUMI_AUTH0_VERSION"], "--file", str(foreign)], env)
+    proc = run([str(BOOTSTRAP)], env, timeout=600)
+    assert "holds another build" in proc.stderr, proc.stderr
+    built = project_build(toolchain_env).read_bytes()
+    for version in (LOCK["AUTH0_M2M_PROVIDER_VERSION"], LOCK["PULUMI_AUTH0_VERSION"]):
+        assert plugin_binary(home, version).read_bytes() == built, version
 
 
 def test_language_host_and_exec_script_sit_beside_pulumi(pulumi, toolchain_env):
@@ -340,3 +375,23 @@ def test_pulumi_about_names_the_programs_python(pulumi, toolchain_env, tmp_path)
     assert runtime["language"] == "python"
     reported = run([runtime["executable"], "--version"], env).stdout.split()[-1]
     assert runtime["version"] == reported
+
+
+def test_provider_only_installs_the_build_next_to_an_installed_pulumi(bootstrap, toolchain_env, tmp_path):
+    """What the workflows (and a laptop with an official Pulumi) run: only the plugin, with the pulumi on PATH,
+    into that Pulumi's plugin directory."""
+    home = tmp_path / "dot-pulumi"
+    env = {**toolchain_env, "PULUMI_HOME": str(home)}
+    proc = run([str(BOOTSTRAP), "--provider-only"], env, timeout=900)
+    assert "building" not in proc.stderr and "python language host" not in proc.stderr, proc.stderr
+    built = project_build(toolchain_env).read_bytes()
+    for version in (LOCK["AUTH0_M2M_PROVIDER_VERSION"], LOCK["PULUMI_AUTH0_VERSION"]):
+        assert plugin_binary(home, version).read_bytes() == built, version
+
+
+def test_provider_only_needs_a_pulumi(tmp_path):
+    env = clean_base_env(tmp_path)
+    env["AUTH0_M2M_CACHE"] = str(tmp_path / "cache")
+    proc = subprocess.run([str(BOOTSTRAP), "--provider-only"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "--provider-only installs the plugin with the pulumi on PATH, and there is none" in proc.stderr

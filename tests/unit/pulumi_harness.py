@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime import mocks, settings
 
+from auth0_m2m import contract
+
 PROJECT = "auth0-m2m"
 
 
@@ -28,6 +30,7 @@ class Registration:
     inputs: dict
     transforms: int
     aliases: list = field(default_factory=list)
+    version: str = ""
     import_id: str = ""
     ignore_changes: list = field(default_factory=list)
 
@@ -64,6 +67,8 @@ class TenantMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == contract.PROVIDER_BUILD_FUNCTION:
+            return {"id": "auth0-m2m", "version": contract.PROVIDER_VERSION, "fixes": [contract.PROVIDER_LINK_READ_FIX]}
         if args.token == "auth0:index/getOrganization:getOrganization":
             return {"id": f"org_lookup{args.args['name']}"[:20], "name": args.args["name"]}
         return {}
@@ -74,6 +79,8 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(tenant)
         self.registrations: dict[str, Registration] = {}
         self.calls: list[tuple[str, dict]] = []
+        self.call_versions: list[tuple[str, str]] = []
+        self.call_providers: list[tuple[str, str]] = []
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -88,6 +95,7 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=dict(pulumi.runtime.rpc.deserialize_properties(request.object)),
             transforms=len(request.transforms),
             aliases=list(request.aliases),
+            version=request.version,
             import_id=request.importId,
             ignore_changes=list(request.ignoreChanges),
         )
@@ -95,6 +103,8 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def Invoke(self, request):
         self.calls.append((request.tok, dict(pulumi.runtime.rpc.deserialize_properties(request.args))))
+        self.call_versions.append((request.tok, request.version))
+        self.call_providers.append((request.tok, request.provider))
         return super().Invoke(request)
 
     def of_type(self, type_: str) -> list[Registration]:

@@ -23,7 +23,10 @@ from auth0_m2m_policy import shared  # noqa: E402
         (shared.SECRET_KEY_PATTERN, contract.SECRET_KEY_PATTERN),
         (shared.NOT_CREDENTIALS, contract.NOT_CREDENTIALS),
         (shared.MIN_JUSTIFICATION, contract.MIN_JUSTIFICATION_LENGTH),
-        (shared.RECORDED_APPLICATION_KEYS, tuple(contract.RecordedApplication.__annotations__)),
+        (shared.RECORDED_APPLICATION_KEYS, tuple(
+            key for key in contract.RecordedApplication.__annotations__
+            if key in contract.RecordedApplication.__required_keys__
+        )),
         (shared.RECORDED_GRANT_KEYS, tuple(contract.RecordedGrant.__annotations__)),
         (shared.CLIENT, contract.CLIENT_TYPE),
         (shared.GRANT, contract.CLIENT_GRANT_TYPE),
@@ -60,8 +63,26 @@ def test_component_records_the_contract_shape():
         organization_ids={"acme": "org_1"},
     )
     recorded = _component_props(args)
-    assert tuple(recorded) == tuple(contract.RecordedApplication.__annotations__)
+    # A secret-based application records the keys every application has (and the policy pack reads) ...
+    assert set(recorded) == contract.RecordedApplication.__required_keys__
     assert tuple(recorded["grants"][0]) == tuple(contract.RecordedGrant.__annotations__)
+    # ... a private_key_jwt application with a quota records every key of the contract.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    keyed = M2MApplicationArgs(
+        application=ApplicationConfig.model_validate({
+            "name": "k", "authentication_method": "private_key_jwt", "public_keys": [{"name": "one", "pem": pem}],
+            "token_quota": {"per_hour": 5}, "grants": [],
+        }),
+        audiences={},
+    )
+    full = _component_props(keyed)
+    assert set(full) == set(contract.RecordedApplication.__annotations__)
+    assert set(full["public_keys"][0]) == set(contract.RecordedPublicKey.__annotations__)
+    assert full["token_quota"] == {"per_hour": 5, "enforce": True}
 
 
 def _recorded(justification):

@@ -22,6 +22,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+ACTION_FILES = sorted((REPO / ".github" / "actions").glob("*/action.yml"))
 # Third-party and GitHub actions: a full commit SHA (with its version in a comment) or an exact release tag.
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@([0-9a-f]{40}|v\d+\.\d+\.\d+)$")
 
@@ -49,7 +50,7 @@ def steps(workflow: dict, job: str) -> list[dict]:
 
 
 def test_the_workflows_exist():
-    assert {p.name for p in WORKFLOW_FILES} == {"changed-stacks.yml", "pull-request.yml", "deploy.yml"}
+    assert {p.name for p in WORKFLOW_FILES} == {"changed-stacks.yml", "pull-request.yml", "deploy.yml", "drift.yml"}
 
 
 def test_actionlint_finds_no_problem(actionlint):
@@ -74,7 +75,7 @@ def test_actionlint_reports_a_broken_workflow(actionlint, tmp_path):
 
 
 def test_every_action_is_pinned():
-    for path in WORKFLOW_FILES:
+    for path in WORKFLOW_FILES + ACTION_FILES:
         for uses in re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)", path.read_text(), re.M):
             if uses.startswith("./"):
                 continue  # this repository's reusable workflow
@@ -88,12 +89,13 @@ def test_secrets_are_never_interpolated_into_scripts():
         for job in workflow.get("jobs", {}).values():
             for step in job.get("steps", []):
                 assert "secrets." not in step.get("run", "") and "secrets[" not in step.get("run", ""), (path, step)
+                assert "${{" not in step.get("run", "") or "matrix." not in step.get("run", ""), (path, step)
 
 
 def test_pull_requests_comment_the_access_diff_and_the_preview_in_place():
     workflow = load("pull-request.yml")
     assert workflow["on"] == {"pull_request": {"branches": ["main"]}}
-    assert workflow["permissions"]["pull-requests"] == "write"
+    assert workflow["jobs"]["access-diff"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     diff_steps = steps(workflow, "access-diff")
     diff = next(s for s in diff_steps if s.get("id") == "diff")
     assert 'auth0-m2m diff --base "$BASE_SHA"' in diff["run"]
@@ -109,22 +111,41 @@ def test_pull_requests_comment_the_access_diff_and_the_preview_in_place():
     assert workflow["jobs"]["changes"]["uses"] == "./.github/workflows/changed-stacks.yml"
 
 
-def test_production_deploys_need_the_environment_and_the_policy_pack():
+def test_deploys_gate_on_a_preview_then_check_access_after_up():
     workflow = load("deploy.yml")
     assert workflow["on"]["push"] == {"branches": ["main"]}
     assert workflow["concurrency"]["cancel-in-progress"] is False
     production = workflow["jobs"]["deploy-production"]
-    assert production["environment"] == "production"
-    assert "deploy" in production["needs"]
-    pulumi_steps = [s for s in production["steps"] if s.get("with", {}).get("command")]
-    assert [s["with"]["command"] for s in pulumi_steps] == ["preview", "up"]
-    assert all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
     others = workflow["jobs"]["deploy"]
-    assert others["environment"] == "${{ matrix.stack }}"
-    # The Action's `up` skips Pulumi's preview: every deploy previews first, so a failure changes nothing.
-    assert [s["with"]["command"] for s in others["steps"] if s.get("with", {}).get("command")] == ["preview", "up"]
+    assert "deploy" in production["needs"]
+    for job, pack in ((others, None), (production, "policy")):
+        assert job["environment"] == "${{ matrix.stack }}"
+        pulumi_steps = [s for s in job["steps"] if s.get("with", {}).get("command")]
+        # The Action's `up` skips Pulumi's preview: every deploy previews first, so a failure changes nothing.
+        assert [s["with"]["command"] for s in pulumi_steps] == ["preview", "up"]
+        assert all(s["with"].get("policyPacks") == pack for s in pulumi_steps)
+        names = [s.get("run", "") + s.get("uses", "") for s in job["steps"]]
+        up = next(i for i, s in enumerate(job["steps"]) if s.get("with", {}).get("command") == "up")
+        check = next(i for i, n in enumerate(names) if "auth0-m2m access-check" in n)
+        assert check > up, "the access check runs after every deploy"
+        assert 'exit "$status"' in job["steps"][check]["run"], "a difference fails the job"
+        assert any('auth0-m2m scopes --stack "$STACK" --check up' in n for n in names[:up])
     assert others["strategy"]["matrix"] == "${{ fromJSON(needs.changes.outputs.nonproduction) }}"
     assert production["strategy"]["matrix"] == "${{ fromJSON(needs.changes.outputs.production) }}"
+
+
+def test_a_scheduled_drift_job_previews_with_refresh_and_checks_access_per_stack():
+    workflow = load("drift.yml")
+    assert "schedule" in workflow["on"] and "workflow_dispatch" in workflow["on"]
+    assert workflow["jobs"]["stacks"]["with"]["base"] == ""  # every stack
+    drift = workflow["jobs"]["drift"]
+    assert drift["environment"] == "${{ matrix.stack }}-drift"
+    script = next(s for s in drift["steps"] if s.get("id") == "drift")["run"]
+    assert 'pulumi preview --refresh --expect-no-changes' in script and "auth0-m2m access-check" in script
+    assert "$GITHUB_STEP_SUMMARY" in script
+    report = workflow["jobs"]["report"]
+    assert report["permissions"] == {"issues": "write"} and "environment" not in report
+    assert "issues.create" in report["steps"][-1]["with"]["script"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,14 +9,30 @@ precise message and a table-driven test.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from ..contract import MAX_JUSTIFICATION_LENGTH, MIN_JUSTIFICATION_LENGTH
+from ..contract import MAX_JUSTIFICATION_LENGTH, MAX_PUBLIC_KEYS, MAX_TOKEN_QUOTA, MIN_JUSTIFICATION_LENGTH
 from .errors import quote
+from .key_files import KeyFileReader, working_tree_reader
+from .keys import PublicKeyInfo, inspect_public_key
+
+#: Validation-context key of the function that reads ``pem_file`` paths (see :mod:`auth0_m2m.model.key_files`).
+KEY_FILE_READER = "read_key_file"
 
 # Auth0 organization names: 1-50 chars of lowercase letters, digits, "_" and "-" (may start with a digit).
 ORGANIZATION_NAME_PATTERN = r"^[a-z0-9_-]{1,50}$"
@@ -30,6 +46,8 @@ API_KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 SCOPE_PATTERN = r"^[^\s]{1,280}$"
 # Auth0 rejects "<" and ">" in client and resource-server names.
 DISPLAY_NAME_PATTERN = r"^[^<>]{1,200}$"
+# Public key names become Auth0 credential names (at most 128 characters); kept to a readable slug.
+KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # Client ids as Auth0 issues them (32 letters and digits; custom ids are letters, digits, '-' and '_').
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 
@@ -44,6 +62,7 @@ PATTERN_HELP = {
     "digit",
     DISPLAY_NAME_PATTERN: "a display name: 1-200 characters without '<' or '>'",
     SCOPE_PATTERN: "a scope value: 1-280 characters without whitespace",
+    KEY_NAME_PATTERN: "a key name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
     CLIENT_ID_PATTERN: "an Auth0 client id: letters, digits, '-' or '_'",
     r"^[^\s]{1,600}$": "an API identifier: 1-600 characters without whitespace",
     r"^[a-z0-9-]{1,32}$": "an environment name: 1-32 lowercase letters, digits or '-'",
@@ -59,10 +78,23 @@ class OrganizationUsage(str, Enum):
 
 
 class AuthenticationMethod(str, Enum):
-    """How the application authenticates at the token endpoint with its client secret."""
+    """How the application authenticates at the token endpoint: its client secret, or a JWT it signs."""
 
     CLIENT_SECRET_POST = "client_secret_post"
     CLIENT_SECRET_BASIC = "client_secret_basic"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+    @property
+    def uses_secret(self) -> bool:
+        return self is not AuthenticationMethod.PRIVATE_KEY_JWT
+
+
+class KeyAlgorithm(str, Enum):
+    """The algorithms Auth0 accepts for private_key_jwt client assertions (all RSA)."""
+
+    RS256 = "RS256"
+    RS384 = "RS384"
+    PS256 = "PS256"
 
 
 class _Model(BaseModel):
@@ -70,6 +102,136 @@ class _Model(BaseModel):
     # Booleans are StrictBool: only true and false. Pulumi reads stack files as YAML 1.2, where yes, on and 1
     # are not booleans, so accepting them (as pydantic would) would read the file differently from Pulumi.
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class TokenQuotaConfig(_Model):
+    """A cap on client-credentials tokens per UTC hour and/or day (Auth0's fine-grained M2M token quotas)."""
+
+    per_hour: Optional[Annotated[int, Field(ge=1, le=MAX_TOKEN_QUOTA, strict=True)]] = Field(
+        default=None,
+        description=f"Tokens per UTC hour (1-{MAX_TOKEN_QUOTA}).",
+    )
+    per_day: Optional[Annotated[int, Field(ge=1, le=MAX_TOKEN_QUOTA, strict=True)]] = Field(
+        default=None,
+        description=f"Tokens per UTC day (1-{MAX_TOKEN_QUOTA}).",
+    )
+    enforce: StrictBool = Field(
+        default=True,
+        description="Refuse tokens beyond the quota (HTTP 429). false: Auth0 only counts and logs them.",
+    )
+
+    @model_validator(mode="after")
+    def _limits_make_sense(self) -> "TokenQuotaConfig":
+        if self.per_hour is None and self.per_day is None:
+            raise ValueError("a token quota needs per_hour, per_day or both")
+        if self.per_hour is not None and self.per_day is not None and self.per_hour > self.per_day:
+            raise ValueError(
+                f"per_hour {self.per_hour} exceeds per_day {self.per_day}, so the hourly quota could never be used "
+                "up; lower per_hour or raise per_day"
+            )
+        return self
+
+
+class PublicKeyConfig(_Model):
+    """A public key the application signs client assertions with (an Auth0 private_key_jwt credential)."""
+
+    name: Annotated[str, StringConstraints(pattern=KEY_NAME_PATTERN)] = Field(
+        description="Name of the key (its Auth0 credential name), unique within the application, e.g. '2026-11'. "
+        "Renaming registers the key again under the new name.",
+    )
+    pem: Optional[Annotated[str, StringConstraints(min_length=1, max_length=4096)]] = Field(
+        default=None,
+        description="The public key (PEM 'PUBLIC KEY' or 'RSA PUBLIC KEY') or an X.509 certificate, inline. "
+        "Not with pem_file.",
+    )
+    pem_file: Optional[Annotated[str, StringConstraints(min_length=1, max_length=1024)]] = Field(
+        default=None,
+        description="Path of the PEM file relative to the repository root (e.g. keys/billing-sync-2026-11.pub.pem). "
+        "Not with pem.",
+    )
+    algorithm: KeyAlgorithm = Field(
+        default=KeyAlgorithm.RS256,
+        description="Algorithm the application signs its assertions with: RS256, RS384 or PS256.",
+    )
+    expires_at: Optional[dt.datetime] = Field(
+        default=None,
+        description="When Auth0 stops accepting the key (ISO 8601, UTC when no offset is given). A certificate's "
+        "own expiry applies when this is not set.",
+    )
+
+    _info: Optional[PublicKeyInfo] = PrivateAttr(default=None)
+    _public_pem: Optional[str] = PrivateAttr(default=None)
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _date_is_midnight_utc(cls, value: Any) -> Any:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        return value
+
+    @field_validator("expires_at", mode="after")
+    @classmethod
+    def _expiry_in_the_future(cls, value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+        if value is None:
+            return None
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+        if value <= dt.datetime.now(dt.timezone.utc):
+            raise ValueError(
+                f"expires_at {value.isoformat()} is in the past: Auth0 refuses assertions signed with an expired "
+                "key; remove the key or give it a later expiry"
+            )
+        return value.replace(microsecond=0)
+
+    @model_validator(mode="after")
+    def _read_and_check_the_key(self, info: ValidationInfo) -> "PublicKeyConfig":
+        if (self.pem is None) == (self.pem_file is None):
+            raise ValueError(
+                f"public key {self.name!r}: set exactly one of pem (the PEM text) and pem_file (a path relative to "
+                "the repository root)"
+            )
+        text = self.pem
+        if self.pem_file is not None:
+            reader: KeyFileReader = (info.context or {}).get(KEY_FILE_READER) or working_tree_reader()
+            try:
+                text = reader(self.pem_file)
+            except ValueError as error:
+                raise ValueError(f"public key {self.name!r}: {error}") from None
+        try:
+            self._info = inspect_public_key(text)
+        except ValueError as error:
+            source = f"pem_file {self.pem_file!r}" if self.pem_file else "pem"
+            raise ValueError(f"public key {self.name!r} ({source}): {error}") from None
+        expiry = self._info.certificate_expiry
+        if self.expires_at is None and expiry is not None and expiry <= dt.datetime.now(dt.timezone.utc):
+            raise ValueError(
+                f"public key {self.name!r}: the certificate expired at {expiry.isoformat()}: Auth0 refuses assertions "
+                "signed with an expired key; issue a new certificate"
+            )
+        self._public_pem = text.strip() + "\n"
+        return self
+
+    @property
+    def public_pem(self) -> str:
+        """The PEM text (read from pem_file when given there)."""
+        assert self._public_pem is not None
+        return self._public_pem
+
+    @property
+    def key_id(self) -> str:
+        """Auth0's ``kid`` for this key (RFC 7638 thumbprint)."""
+        assert self._info is not None
+        return self._info.key_id
+
+    @property
+    def is_certificate(self) -> bool:
+        assert self._info is not None
+        return self._info.certificate_expiry is not None
+
+    @property
+    def effective_expiry(self) -> Optional[dt.datetime]:
+        """When Auth0 stops accepting the key: expires_at, else a certificate's notAfter, else never."""
+        assert self._info is not None
+        return self.expires_at or self._info.certificate_expiry
 
 
 class OrganizationConfig(_Model):
@@ -87,6 +249,11 @@ class OrganizationConfig(_Model):
     display_name: Optional[Annotated[str, StringConstraints(min_length=1, max_length=255)]] = Field(
         default=None,
         description="Display name of a managed organization (defaults to its name).",
+    )
+    token_quota: Optional[TokenQuotaConfig] = Field(
+        default=None,
+        description="Cap on client-credentials tokens issued for this organization, all applications together; "
+        "only for a managed organization. Removing it clears the quota in Auth0.",
     )
 
 
@@ -196,7 +363,19 @@ class ApplicationConfig(_Model):
     )
     authentication_method: AuthenticationMethod = Field(
         default=AuthenticationMethod.CLIENT_SECRET_POST,
-        description="Token endpoint authentication method for the client secret.",
+        description="How the application authenticates at the token endpoint: client_secret_post or "
+        "client_secret_basic (a client secret), or private_key_jwt (a JWT signed with the key of one of "
+        "public_keys; no secret is created or exported).",
+    )
+    public_keys: tuple[PublicKeyConfig, ...] = Field(
+        default=(),
+        max_length=MAX_PUBLIC_KEYS,
+        description=f"For private_key_jwt: one or two (at most {MAX_PUBLIC_KEYS}, for rotation) public keys the "
+        "application signs with. Sorted by name before they are sent.",
+    )
+    token_quota: Optional[TokenQuotaConfig] = Field(
+        default=None,
+        description="Cap on client-credentials tokens this application gets. Removing it clears the quota in Auth0.",
     )
     default_organization: Optional[Annotated[str, StringConstraints(pattern=ORGANIZATION_NAME_PATTERN)]] = Field(
         default=None,
@@ -213,9 +392,20 @@ class ApplicationConfig(_Model):
         description="One entry per API the application may get tokens for.",
     )
 
+    @field_validator("public_keys", mode="after")
+    @classmethod
+    def _sorted_keys(cls, keys: tuple[PublicKeyConfig, ...]) -> tuple[PublicKeyConfig, ...]:
+        # Reordering keys in the stack file must not show up as a change.
+        return tuple(sorted(keys, key=lambda key: key.name))
+
     @property
     def auth0_name(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def uses_secret(self) -> bool:
+        """Whether the application authenticates with a client secret (and so has one to export)."""
+        return self.authentication_method.uses_secret
 
 
 class StackConfig(_Model):

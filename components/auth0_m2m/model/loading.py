@@ -39,6 +39,7 @@ from ..contract import (
 from . import yaml_v3
 from .config import StackConfig
 from .errors import Problem, StackConfigError, UnreadableStackFile, quote
+from .key_files import KeyFileReader, repository_root, working_tree_reader
 from .validation import problem_at, validate
 from .yaml_v3 import DEFAULT_LIMITS, Limits
 
@@ -204,20 +205,25 @@ def validate_engine_config(
     namespace: str = NAMESPACE,
     extra_problems: Collection[Problem] = (),
     locate: Optional[Any] = None,
+    key_files: Optional[KeyFileReader] = None,
 ) -> StackConfig:
     """The estate of a stack config map, validated whole: every problem at once, or the configuration.
 
     ``config`` maps every config key to the text the engine hands a program (None for a secret that is not
-    decrypted); ``locate(problem, raw)`` may add a line to each problem.
+    decrypted); ``locate(problem, raw)`` may add a line to each problem; ``key_files`` reads public keys given as
+    ``pem_file`` (default: the working tree at the repository root).
     """
     problems = list(extra_problems) + config_problems(config, secret_keys, namespace)
     raw = namespace_values({k: v for k, v in config.items() if k not in secret_keys}, namespace)
     hidden = {key.split(":", 1)[1] for key in secret_keys if key.startswith(f"{namespace}:")}
     try:
-        result = validate(raw, source)
+        result = validate(raw, source, key_files=key_files)
     except StackConfigError as error:
-        # A secret estate key is reported as such, not again as missing.
-        problems += [p for p in error.problems if not (p.field in hidden and p.message == "required field is missing")]
+        # A secret estate key is reported as such, not again as missing; a value the file layer already reported
+        # (e.g. an unquoted timestamp) is not reported again for what it became.
+        reported = {p.path for p in problems if p.path}
+        problems += [p for p in error.problems
+                     if not (p.field in hidden and p.message == "required field is missing") and p.path not in reported]
         result = None
     if problems:
         if locate is not None:
@@ -261,13 +267,14 @@ class StackFile:
     def secret_keys(self) -> frozenset[str]:
         return frozenset(key for key, entry in self.config.items() if entry.secret)
 
-    def validate(self, namespace: str = NAMESPACE) -> StackConfig:
-        """The estate in this file, validated whole (raises StackConfigError with lines)."""
+    def validate(self, namespace: str = NAMESPACE, key_files: Optional[KeyFileReader] = None) -> StackConfig:
+        """The estate in this file, validated whole (raises StackConfigError with lines); ``key_files`` reads the
+        public keys it names by ``pem_file``."""
         raw = namespace_values({k: v for k, v in self.engine_config.items() if k not in self.secret_keys}, namespace)
         problems = self.problems + self._surprises(namespace, raw)
         return validate_engine_config(
             self.engine_config, self.secret_keys, self.source, namespace, problems,
-            locate=lambda problem, raw: self._locate(problem, raw, namespace),
+            locate=lambda problem, raw: self._locate(problem, raw, namespace), key_files=key_files,
         )
 
     def boolean(self, key: str) -> Optional[bool]:
@@ -290,8 +297,12 @@ class StackFile:
                 continue
             reading = (f"the timestamp {quote(str(surprise.value))}" if surprise.kind == "timestamp"
                        else repr(surprise.value))
-            message = (f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value if "
-                       "it is text")
+            if surprise.kind == "timestamp" and path[-1:] == ("expires_at",):
+                message = (f"{quote(surprise.text)} is read by Pulumi as {reading}, which is not ISO 8601; quote "
+                           f"it: expires_at: \"{surprise.text}\"")
+            else:
+                message = (f"{quote(surprise.text)} is read by Pulumi as {reading}; write that, or quote the value "
+                           "if it is text")
             problems.append(problem_at((key.split(":", 1)[1], *path[2:]), message, raw, surprise.line))
         return problems
 
@@ -514,11 +525,13 @@ def load_stack_file(
     project: Optional[str] = None,
     source: Optional[str] = None,
     limits: Limits = DEFAULT_LIMITS,
+    key_files: Optional[KeyFileReader] = None,
 ) -> StackConfig:
     """Validate the configuration in a stack file (``stacks/Pulumi.<stack>.yaml``) without Pulumi.
 
     ``project`` (the namespace of keys written without one) and ``source`` (how messages name the file)
-    default to what the nearest Pulumi.yaml says and the path relative to that project.
+    default to what the nearest Pulumi.yaml says and the path relative to that project. Public keys given as
+    ``pem_file`` are read from the repository the stack file is in (``key_files`` overrides it).
     """
     path = Path(path)
     if project is None or source is None:
@@ -528,14 +541,16 @@ def load_stack_file(
                 project = read_project(root)[0]
             if source is None:
                 source = _relative(path, root)
-    return read_stack_file(path, project, source, limits).validate(namespace)
+    reader = key_files or working_tree_reader(repository_root(path.resolve().parent))
+    return read_stack_file(path, project, source, limits).validate(namespace, key_files=reader)
 
 
 def parse_stack_text(text: Union[str, bytes], source: str = "stack file", namespace: str = NAMESPACE,
-                     project: Optional[str] = NAMESPACE) -> StackConfig:
-    """The validated estate of a stack file's content (e.g. at a git revision)."""
+                     project: Optional[str] = NAMESPACE, key_files: Optional[KeyFileReader] = None) -> StackConfig:
+    """The validated estate of a stack file's content (e.g. at a git revision, with ``key_files`` reading the
+    public keys at the same revision)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return read_stack_bytes(data, source, project).validate(namespace)
+    return read_stack_bytes(data, source, project).validate(namespace, key_files=key_files)
 
 
 def _relative(path: Path, root: Path) -> str:

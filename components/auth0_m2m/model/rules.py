@@ -317,6 +317,67 @@ def organization_grant_cap(cfg: StackConfig) -> Iterator[Problem]:
             )
 
 
+def public_keys_match_the_authentication_method(cfg: StackConfig) -> Iterator[Problem]:
+    """private_key_jwt needs a key to sign with; a secret-based application has no use for keys."""
+    for app in cfg.applications:
+        if not app.uses_secret and not app.public_keys:
+            yield Problem(
+                field="public_keys",
+                application=app.name,
+                message="authentication_method private_key_jwt needs one or two public_keys (the keys the "
+                "application signs its client assertions with)",
+            )
+        if app.uses_secret and app.public_keys:
+            yield Problem(
+                field="public_keys",
+                application=app.name,
+                message=f"public_keys are only used with authentication_method private_key_jwt; this application "
+                f"authenticates with {app.authentication_method.value} (a client secret)",
+            )
+
+
+def public_key_names_are_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """Key names are the keys' identities in the tenant (credential names) and in rotations."""
+    for app in cfg.applications:
+        counts = Counter(key.name for key in app.public_keys)
+        for name, count in sorted(counts.items()):
+            if count > 1:
+                yield Problem(
+                    field="public_keys",
+                    application=app.name,
+                    message=f"{count} public keys are named {name!r}; key names must be unique in an application",
+                )
+
+
+def public_keys_are_not_shared(cfg: StackConfig) -> Iterator[Problem]:
+    """One key registered twice gains nothing; one key for two applications makes one leak two breaches."""
+    seen: dict[str, tuple[str, str]] = {}
+    for app in cfg.applications:
+        for key in app.public_keys:
+            first = seen.setdefault(key.key_id, (app.name, key.name))
+            if first == (app.name, key.name):
+                continue
+            where = "this application" if first[0] == app.name else f"application {first[0]!r}"
+            yield Problem(
+                field="public_keys",
+                application=app.name,
+                message=f"public key {key.name!r} is the same key (kid {key.key_id}) as public key {first[1]!r} of "
+                f"{where}; every key needs its own key pair (openssl genrsa -out key.pem 2048)",
+            )
+
+
+def token_quota_only_for_managed_organizations(cfg: StackConfig) -> Iterator[Problem]:
+    """A quota on an organization this stack does not own would be silently ignored."""
+    for name, org in cfg.organizations.items():
+        if org.token_quota is not None and not org.manage:
+            yield Problem(
+                field="token_quota",
+                organization=name,
+                message="token_quota only applies to organizations this stack manages (manage: true); set the "
+                "quota where the organization is managed",
+            )
+
+
 def production_any_organization_is_justified(cfg: StackConfig) -> Iterator[Problem]:
     """Auth0 warns that any-organization access is for trusted internal applications only."""
     if not cfg.production:
@@ -353,6 +414,10 @@ RULES: tuple[Rule, ...] = (
     default_organization_has_a_required_grant,
     default_organization_is_authorized,
     organization_grant_cap,
+    public_keys_match_the_authentication_method,
+    public_key_names_are_unique,
+    public_keys_are_not_shared,
+    token_quota_only_for_managed_organizations,
     production_any_organization_is_justified,
 )
 

@@ -15,16 +15,23 @@ from typing import Any, Mapping, Optional, Union
 from pydantic import ValidationError
 
 from . import rules
-from .config import PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
+from .config import KEY_FILE_READER, PATTERN_HELP, ApiConfig, ApplicationConfig, OrganizationConfig, StackConfig
 from .errors import Problem, StackConfigError, quote
+from .key_files import KeyFileReader
 
 
-def validate(config: Union[Mapping[str, Any], StackConfig], source: str) -> StackConfig:
-    """Parse (when given raw values) and check a stack's configuration; ``source`` names it in every message."""
+def validate(
+    config: Union[Mapping[str, Any], StackConfig], source: str, key_files: Optional[KeyFileReader] = None
+) -> StackConfig:
+    """Parse (when given raw values) and check a stack's configuration; ``source`` names it in every message.
+
+    ``key_files`` reads the public keys given as ``pem_file`` (default: the working tree at the repository
+    root; :func:`auth0_m2m.model.key_files.revision_reader` reads them at a git revision).
+    """
     if not isinstance(config, StackConfig):
         raw = config
         try:
-            config = StackConfig.model_validate(dict(raw))
+            config = StackConfig.model_validate(dict(raw), context={KEY_FILE_READER: key_files})
         except ValidationError as exc:
             raise StackConfigError(source, [_problem_from_pydantic(error, raw) for error in exc.errors()]) from None
     problems = rules.check(config)
@@ -90,6 +97,7 @@ def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> 
     loc = list(error["loc"])
     context: dict[str, Any] = {}  # application, api, audience, organization: names (str) or None
     field_path: list[str] = []
+    message = _message(error)
     section = loc[0] if loc else None
     rest = loc[1:]
     if section == "applications" and rest and isinstance(rest[0], int):
@@ -103,6 +111,11 @@ def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> 
             api = (raw.get("apis") or {}).get(api_key) if isinstance(raw.get("apis"), dict) else None
             context["audience"] = api.get("identifier") if isinstance(api, dict) else None
             rest = rest[2:]
+        elif rest[:1] == ["public_keys"] and len(rest) > 2 and isinstance(rest[1], int):
+            # A field of one key: name the key, as the key's own checks do (an application may have two).
+            key = _item(app.get("public_keys") if isinstance(app, dict) else None, rest[1])
+            label = f"#{rest[1] + 1}" if rest[2] == "name" else _label(key, "name", rest[1], "#")
+            message = f"public key {quote(label) if not label.startswith('#') else label}: {message}"
     elif section in ("organizations", "apis") and rest:
         context["organization" if section == "organizations" else "api"] = str(rest[0])
         rest = rest[1:]
@@ -114,7 +127,7 @@ def _problem_from_pydantic(error: Mapping[str, Any], raw: Mapping[str, Any]) -> 
     field_path += [str(part) for part in rest if not isinstance(part, int) and part != "[key]"]
     field = ".".join(field_path) or ("grants" if "api" in context and "application" in context else "(entry)")
     path = tuple(part for part in loc if part != "[key]")
-    return Problem(field=field, message=_message(error), path=path, **context)
+    return Problem(field=field, message=message, path=path, **context)
 
 
 def _item(container: Any, index: int) -> Any:
@@ -138,29 +151,53 @@ def _message(error: Mapping[str, Any]) -> str:
         return "required field is missing"
     if kind == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
-        return f"{quote(value)} is not {PATTERN_HELP.get(pattern, f'a value matching {pattern}')}"
+        return f"{_shown(value)} is not {PATTERN_HELP.get(pattern, f'a value matching {pattern}')}"
     if kind == "enum":
         expected = (error.get("ctx") or {}).get("expected", "")
-        return f"{quote(value)} is not one of {expected}"
-    if kind == "too_long":
+        return f"{_shown(value)} is not one of {expected}"
+    if kind in ("too_long", "string_too_long"):
         ctx = error.get("ctx") or {}
         actual = len(value) if isinstance(value, (dict, list, tuple, str)) else ctx.get("actual_length")
         if isinstance(value, str):
-            return f"{quote(value)} is longer than {ctx.get('max_length')} characters ({actual})"
+            return f"{_shown(value)} is longer than {ctx.get('max_length')} characters ({actual})"
         return f"at most {ctx.get('max_length')} entries are allowed (Auth0's limit), found {actual}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        ctx = error.get("ctx") or {}
+        limit = ctx.get("ge", ctx.get("le"))
+        return f"{_shown(value)} is {'below the minimum' if kind == 'greater_than_equal' else 'above the maximum'} {limit}"
+    if kind.startswith(("datetime_", "date_")):
+        return (f"{_shown(value)} is not a date and time: write ISO 8601 in quotes, e.g. \"2027-11-30T00:00:00Z\" "
+                "(UTC when no offset is given)")
     if kind == "bool_type":
         if isinstance(value, str) and value.lower() in ("true", "false"):
-            return f"{quote(value)} is a string, not a boolean: write {value.lower()} without quotes"
+            return f"{_shown(value)} is a string, not a boolean: write {value.lower()} without quotes"
         hint = (" (Pulumi reads stack files as YAML 1.2, where yes, no, on, off, y and n are strings)"
                 if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS else "")
-        return f"{quote(value)} is not a boolean: write true or false{hint}"
+        return f"{_shown(value)} is not a boolean: write true or false{hint}"
     expected = _EXPECTED_TYPES.get(kind)
     if expected is not None:
-        return f"{quote(value)} is {_yaml_type(value)}, not {expected}"
+        return f"{_shown(value)} is {_yaml_type(value)}, not {expected}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message
+
+
+def _shown(value: Any) -> str:
+    """A value for a message; never a private key, not even its first characters."""
+    if _holds_private_key(value):
+        return "a private key (not shown: a stack file holds only public keys; keep it with the workload)"
+    return quote(value)
+
+
+def _holds_private_key(value: Any) -> bool:
+    if isinstance(value, str):
+        return "PRIVATE KEY" in value
+    if isinstance(value, dict):
+        return any(_holds_private_key(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_private_key(v) for v in value)
+    return False
 
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}

@@ -10,9 +10,10 @@ import pulumi
 import pulumi_auth0 as auth0
 
 from ..contract import M2M_APPLICATION_TYPE, SUBJECT_TYPE, RecordedApplication
-from ..model.config import ApplicationConfig
+from ..model.config import ApplicationConfig, TokenQuotaConfig
 from ..model.validation import validate_application
 from . import claims, naming
+from .provider import links_per_organization, require_link_capacity, resource_options
 
 
 def _described(description: str, **kwargs):
@@ -53,8 +54,8 @@ class M2MApplicationArgs:
 
 
 class M2MApplication(pulumi.ComponentResource):
-    """An Auth0 `non_interactive` client with the client-credentials grant, its secret, one client grant per
-    API and the organizations each grant is authorized for.
+    """An Auth0 `non_interactive` client with the client-credentials grant, its credentials (a secret, or the
+    public keys of private_key_jwt), one client grant per API and the organizations each grant is authorized for.
 
     Children: the ``auth0.Client`` (parent: this component); its ``auth0.ClientCredentials`` and one
     ``auth0.ClientGrant`` per API (parent: the client); one ``auth0.OrganizationClientGrant`` per authorized
@@ -88,6 +89,12 @@ class M2MApplication(pulumi.ComponentResource):
         )
         scope = naming.check_scope(args.name_scope)
         _claim(self, app, scope, opts)
+        # Before anything is registered: the plugin serving this application must read every link it will create.
+        require_link_capacity(
+            opts,
+            links_per_organization([grant.organizations for grant in app.grants]),
+            args.source or f"M2MApplication {app.name!r}",
+        )
         super().__init__(self.TYPE, naming.application(app.name, scope), _component_props(args), opts)
 
         self.client = auth0.Client(
@@ -99,13 +106,16 @@ class M2MApplication(pulumi.ComponentResource):
             description=app.description,
             client_metadata=dict(app.metadata),
             default_organization=_default_organization(app, args.organization_ids),
-            opts=pulumi.ResourceOptions(parent=self, aliases=naming.aliases(naming.client(app.name), scope)),
+            # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
+            token_quota=_client_token_quota(app.token_quota),
+            opts=resource_options(parent=self, aliases=naming.aliases(naming.client(app.name), scope)),
         )
         self.credentials = auth0.ClientCredentials(
             naming.credentials(app.name, scope),
             client_id=self.client.client_id,
             authentication_method=app.authentication_method.value,
-            opts=pulumi.ResourceOptions(parent=self.client, aliases=naming.aliases(naming.credentials(app.name), scope)),
+            private_key_jwt=_private_key_jwt(app),
+            opts=resource_options(parent=self.client, aliases=naming.aliases(naming.credentials(app.name), scope)),
         )
 
         self.client_grants = {}
@@ -123,7 +133,7 @@ class M2MApplication(pulumi.ComponentResource):
                 # Always explicit (client-credentials grants are "client" grants): the API's default never
                 # shows up as a diff.
                 subject_type=SUBJECT_TYPE,
-                opts=pulumi.ResourceOptions(
+                opts=resource_options(
                     parent=self.client,
                     depends_on=list(args.api_dependencies.get(grant.api, ())),
                     aliases=naming.aliases(grant_name, scope),
@@ -135,21 +145,23 @@ class M2MApplication(pulumi.ComponentResource):
                     link_name,
                     organization_id=args.organization_ids[organization],
                     grant_id=client_grant.id,
-                    opts=pulumi.ResourceOptions(parent=client_grant, aliases=naming.aliases(link_name, scope)),
+                    opts=resource_options(parent=client_grant, aliases=naming.aliases(link_name, scope)),
                 )
             self.client_grants[audience] = client_grant
             self.authorized_organizations[audience] = list(grant.organizations)
 
         self.client_id = self.client.client_id
+        self._uses_secret = app.uses_secret
         # Only the identity is recorded on the component: the secret stays with its credentials resource
         # (not duplicated into the component's state), grant ids with their grants. Each recorded output, like
         # each Output object made, costs the Python SDK tasks: client_secret and grant_ids are made on first use.
         self.register_outputs({"client_id": self.client_id})
 
     @cached_property
-    def client_secret(self) -> pulumi.Output[str]:
-        """The client secret, always a Pulumi secret."""
-        return pulumi.Output.secret(self.credentials.client_secret)
+    def client_secret(self) -> Optional[pulumi.Output[str]]:
+        """The client secret, always a Pulumi secret; None for a private_key_jwt application (it has no secret to
+        use)."""
+        return pulumi.Output.secret(self.credentials.client_secret) if self._uses_secret else None
 
     @cached_property
     def grant_ids(self) -> pulumi.Output[dict[str, str]]:
@@ -195,6 +207,41 @@ def _default_organization(
     )
 
 
+def _client_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.ClientTokenQuotaArgs]:
+    if quota is None:
+        return None
+    return auth0.ClientTokenQuotaArgs(
+        client_credentials=auth0.ClientTokenQuotaClientCredentialsArgs(
+            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
+        )
+    )
+
+
+def _private_key_jwt(app: ApplicationConfig) -> Optional[auth0.ClientCredentialsPrivateKeyJwtArgs]:
+    """The application's public keys as private_key_jwt credentials, in name order.
+
+    With the project's provider build a change here updates the credentials in place: new keys are
+    registered and attached before dropped ones are detached and deleted (README, "Rotating a key").
+    """
+    if app.uses_secret:
+        return None
+    return auth0.ClientCredentialsPrivateKeyJwtArgs(
+        credentials=[
+            auth0.ClientCredentialsPrivateKeyJwtCredentialArgs(
+                name=key.name,
+                credential_type="public_key",
+                pem=key.public_pem,
+                algorithm=key.algorithm.value,
+                # As the provider reads it back (milliseconds, Z), so that it never shows as a diff.
+                expires_at=key.expires_at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if key.expires_at else None,
+                # A certificate's own expiry applies unless expires_at is given.
+                parse_expiry_from_cert=key.is_certificate and key.expires_at is None,
+            )
+            for key in app.public_keys
+        ]
+    )
+
+
 def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
     """Inputs recorded on the component, so that reviews and policies see the intent behind the children.
 
@@ -218,4 +265,14 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])
         ],
+        # Recorded only when set, so that applications deployed before these existed record what they did.
+        **({"authentication_method": app.authentication_method.value} if not app.uses_secret else {}),
+        **(
+            {"public_keys": [
+                {"name": key.name, "algorithm": key.algorithm.value, "pem": key.public_pem} for key in app.public_keys
+            ]}
+            if app.public_keys
+            else {}
+        ),
+        **({"token_quota": app.token_quota.model_dump(exclude_none=True)} if app.token_quota else {}),
     }

@@ -20,11 +20,12 @@ from ..contract import (
     RESOURCE_SERVER_TYPE,
     RecordedEstate,
 )
-from ..model.config import StackConfig
+from ..model.config import StackConfig, TokenQuotaConfig
 from ..model.validation import validate
 from . import claims, naming
 from .application import M2MApplication, M2MApplicationArgs
 from .protection import protect_clients_and_grants
+from .provider import invoke_output_options, links_per_organization, require_link_capacity, resource_options
 
 
 class Estate(pulumi.ComponentResource):
@@ -57,6 +58,13 @@ class Estate(pulumi.ComponentResource):
         config = validate(config, source or f"Estate {name!r}")
         self.name_scope = naming.check_scope(name_scope)
         self._claim(name, config, opts)
+        # Before anything is registered: the plugin serving this estate must read every link it will create.
+        require_link_capacity(
+            opts,
+            links_per_organization([grant.organizations for app in config.applications for grant in app.grants]),
+            source or f"Estate {name!r}",
+            record=False,
+        )
         if config.protected:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(transforms=[protect_clients_and_grants])
@@ -154,12 +162,14 @@ class Estate(pulumi.ComponentResource):
                 naming.organization(org_name, self.name_scope),
                 name=org_name,
                 display_name=org.display_name or org_name,
-                opts=pulumi.ResourceOptions(parent=self),
+                # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
+                token_quota=_organization_token_quota(org.token_quota),
+                opts=resource_options(parent=self),
             ).id
         if org.id is not None:
             return org.id
         # One lookup per organization per run: the id is shared by every grant that names it.
-        return auth0.get_organization_output(name=org_name, opts=pulumi.InvokeOutputOptions(parent=self)).id
+        return auth0.get_organization_output(name=org_name, opts=invoke_output_options(parent=self)).id
 
     def _apis(self, config: StackConfig) -> tuple[dict[str, str], dict[str, list[pulumi.Resource]]]:
         audiences: dict[str, str] = {}
@@ -176,7 +186,7 @@ class Estate(pulumi.ComponentResource):
                 token_lifetime=api.token_lifetime,
                 allow_offline_access=False,
                 skip_consent_for_verifiable_first_party_clients=True,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options(parent=self),
             )
             dependencies[key] = [server]
             if api.scopes:
@@ -188,7 +198,17 @@ class Estate(pulumi.ComponentResource):
                             auth0.ResourceServerScopesScopeArgs(name=value, description=description)
                             for value, description in api.scopes.items()
                         ],
-                        opts=pulumi.ResourceOptions(parent=server),
+                        opts=resource_options(parent=server),
                     )
                 )
         return audiences, dependencies
+
+
+def _organization_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.OrganizationTokenQuotaArgs]:
+    if quota is None:
+        return None
+    return auth0.OrganizationTokenQuotaArgs(
+        client_credentials=auth0.OrganizationTokenQuotaClientCredentialsArgs(
+            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
+        )
+    )

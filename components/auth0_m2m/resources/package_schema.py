@@ -13,6 +13,7 @@ between a stack file and a program in any language unchanged.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import types
 import typing
 from enum import Enum
@@ -139,6 +140,8 @@ class _Builder:
             return {"type": "boolean"}
         if annotation is int:
             return {"type": "integer"}
+        if annotation is dt.datetime:
+            return {"type": "string"}  # ISO 8601, parsed by the model like a stack file's
         if annotation is typing.Any:
             return {"$ref": "pulumi.json#/Any"}
         raise TypeError(f"no Pulumi schema type for {annotation!r}")

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Optional
 
 import pulumi
 
 from .. import contract
 from ..model.config import StackConfig
-from ..model.errors import StackConfigError
-from ..model.loading import validate_engine_config
+from ..model.errors import StackConfigError, UnreadableStackFile
+from ..model.loading import read_project, validate_engine_config
+from ..model.scopes import Command, missing_scopes_message, scopes_for
 from .adoption import adopt_from_environment
 from .estate import Estate
+from .management_token import ManagementCredentials, ManagementTokenError, granted_scopes
 
 
-def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = contract.STACK_CONFIG_DIR) -> StackConfig:
+def _stack_config_dir() -> str:
+    """The running project's ``stackConfigDir`` (the program runs in the project's directory), for messages."""
+    try:
+        return read_project(".")[1]
+    except UnreadableStackFile:
+        return contract.STACK_CONFIG_DIR
+
+
+def load_program_config(namespace: str = contract.NAMESPACE, config_dir: Optional[str] = None) -> StackConfig:
     """The current stack's configuration, validated whole; a bad stack stops here with every problem listed.
+    Then the provider's Management API client is checked for the scopes this run needs
+    (:func:`check_management_scopes`).
 
     The engine hands the program every config key as text (objects and lists as JSON); this reads them
     with the same loader as the ``auth0-m2m`` tools read stack files (:mod:`auth0_m2m.model.loading`), so a
@@ -25,14 +38,47 @@ def load_program_config(namespace: str = contract.NAMESPACE, config_dir: str = c
     When ``auth0-m2m import`` (or its state-only repair, or ``up --fast``) runs the program, it also turns
     adoption on (:mod:`auth0_m2m.resources.adoption`): existing tenant objects are imported instead of created.
     """
+    if config_dir is None:
+        config_dir = _stack_config_dir()
     source = contract.stack_file_name(pulumi.get_stack(), config_dir)
-    config, secret_keys = read_pulumi_config()
+    values, secret_keys = read_pulumi_config()
     try:
-        validated = validate_engine_config(config, secret_keys, source, namespace)
+        config = validate_engine_config(values, secret_keys, source, namespace)
     except StackConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    adopt_from_environment()
-    return validated
+    provider = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith("auth0:") and value}
+    # An adopting update (`auth0-m2m import`, `import --state-only`, `up --fast`'s repair) only reads, with the
+    # plugin read-only: the tool checked the scopes of its own command before it started it.
+    # Likewise a run that `auth0-m2m` starts for a command whose scopes it checked first (`rotate-secret`'s
+    # refresh runs the program, but it is no `up`: it must not ask for the scopes of one).
+    if adopt_from_environment() is None and not os.environ.get(contract.SCOPES_CHECKED_VARIABLE):
+        check_management_scopes(config, source, provider)
+    return config
+
+
+def check_management_scopes(config: StackConfig, source: str, provider: dict[str, str]) -> None:
+    """Before anything is registered: the provider's Management API client holds every scope this run needs
+    (``provider``: the stack's ``auth0:`` keys without their prefix; ``AUTH0_*`` variables fill in the rest).
+
+    ``pulumi up`` needs the scopes of :data:`~auth0_m2m.model.scopes.Command.UP` for this stack (one token request
+    per run); a preview only those of its organization lookups by name, and none at all (so no request) when
+    every organization is given by id or created by the stack. Skipped when the provider is not configured
+    through ``auth0:`` stack config or ``AUTH0_*`` variables (an explicit provider of the program's own).
+    """
+    command = Command.PREVIEW if pulumi.runtime.is_dry_run() else Command.UP
+    needed = scopes_for(command, config)
+    if not needed:
+        return
+    credentials = ManagementCredentials.of_provider(provider, os.environ)
+    if credentials is None:
+        return
+    try:
+        granted = granted_scopes(credentials)
+    except ManagementTokenError as error:
+        raise pulumi.RunError(f"{source}: {error}. Nothing was deployed.") from None
+    missing = {scope: why for scope, why in needed.items() if scope not in granted}
+    if missing:
+        raise pulumi.RunError(missing_scopes_message(command, missing, credentials.who, source) + " Nothing was deployed.")
 
 
 def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
@@ -59,14 +105,17 @@ def estate_outputs(estate: Estate, config: StackConfig) -> dict[str, Any]:
         contract.OUTPUT_APPLICATIONS: {
             name: {
                 contract.COMPONENT_CLIENT_ID: app.client_id,
+                contract.COMPONENT_AUTHENTICATION_METHOD: config.application(name).authentication_method.value,
                 contract.COMPONENT_GRANT_IDS: app.grant_ids,
                 contract.COMPONENT_AUTHORIZED_ORGANIZATIONS: app.authorized_organizations,
                 "default_organization": config.application(name).default_organization,
             }
             for name, app in estate.applications.items()
         },
+        # Only applications that authenticate with a secret have one; private_key_jwt applications sign with
+        # keys the project never sees.
         contract.OUTPUT_CLIENT_SECRETS: pulumi.Output.secret(
-            {name: app.client_secret for name, app in estate.applications.items()}
+            {name: app.client_secret for name, app in estate.applications.items() if app.client_secret is not None}
         ),
         contract.OUTPUT_ANY_ORGANIZATION_JUSTIFICATIONS: {
             f"{app.name}/{config.apis[grant.api].identifier}": grant.justification

@@ -20,8 +20,26 @@ from rich.console import Console
 from .. import __version__
 from ..contract import ESTATE_TYPE, M2M_APPLICATION_TYPE, NAMESPACE, PRODUCTION_KEY
 from ..model.errors import StackConfigError
+from ..model.key_files import KeyFileReader, repository_root, working_tree_reader
 from ..model.loading import find_project, read_project, read_stack_file, stack_path
-from .access_check import StackOutputs, TokenClient, mismatches, render_matrix, rows_json, run_check
+from ..model.scopes import Command, StackNeeds, missing_scopes_message, required_scopes, scopes_for
+from .access_check import (
+    AccessCheckError,
+    StackOutputs,
+    TokenClient,
+    credentials_for,
+    load_private_key,
+    mismatches,
+    parse_private_key_options,
+    plan,
+    planned_requests,
+    quota_json,
+    render_matrix,
+    render_quota,
+    rows_json,
+    run_check,
+    skipped_summary,
+)
 from .adoption import AdoptionError, Pulumi
 from .diff import StackDiff, stack_diff
 from .fast_up import run_up
@@ -30,12 +48,14 @@ from .importing import import_json, render_import, run_import
 from .management import ManagementClient, ManagementError, TenantIndex
 from .markdown import GITHUB_COMMENT_LIMIT, truncate
 from .output import CommandError, Exit, Group, finish, json_option, problem_errors
-from .pulumi_cli import PulumiError, pulumi_read
+from .public_keys import read_public_keys
+from .pulumi_cli import PulumiError, provider_settings, pulumi_read
 from .recovery import export_stack, pending_creates, refresh, render_resolutions, resolve_pending
 from .repair import render_repair, repair_json, run_repair
 from .report import render_html as render_report_html
 from .report import render_markdown as render_report_markdown
 from .report import report_json
+from .secret_rotation import SecretRotationError, rotate_secret
 from .revisions import PRODUCTION_STACK_NAMES, Repository, changed_stacks, touched_stacks
 from .schemas import RESULTS, envelope_model
 
@@ -112,6 +132,11 @@ def _targets(files: tuple[Path, ...], stacks: tuple[str, ...], project_dir: Opti
     return targets
 
 
+def _key_files(path: Path, project: Optional[Path]) -> KeyFileReader:
+    """Public keys a stack file names by pem_file: relative to the root of the repository the file is in."""
+    return working_tree_reader(repository_root(project if project is not None else path.resolve().parent))
+
+
 def _read(path: Path, project: Optional[Path]):
     name = read_project(project)[0] if project is not None else None
     return read_stack_file(path, name, _source(path, project))
@@ -136,7 +161,7 @@ def validate(stack_files: tuple[Path, ...], stacks: tuple[str, ...], project_dir
     for path, project in _targets(stack_files, stacks, project_dir):
         source = _source(path, project)
         try:
-            config = _read(path, project).validate()
+            config = _read(path, project).validate(key_files=_key_files(path, project))
         except StackConfigError as error:
             code = max(code, Exit.USAGE if error.unreadable else Exit.FINDINGS)
             found = problem_errors(error)
@@ -187,7 +212,7 @@ def report(stack_file: Optional[Path], stack: Optional[str], from_state: bool, f
         result = {"scopes": [report_json(scope.config, f"{stack}: {scope.source}", scope.source) for scope in scopes]}
         text = "\n".join(render(scope.config, f"{stack}: {scope.source}") for scope in scopes)
     else:
-        config = _read(path, project).validate()
+        config = _read(path, project).validate(key_files=_key_files(path, project))
         name = _stack_name(path) or path.name
         result = report_json(config, name, _source(path, project))
         text = render(config, name)
@@ -237,7 +262,8 @@ def diff(base_rev: str, head_rev: Optional[str], output: Optional[Path], max_cha
             base_data = repository.read(base, path)
         except StackConfigError:
             base_data = b""
-        diffs.append(stack_diff(stack, path, base_data, head_data, name))
+        diffs.append(stack_diff(stack, path, base_data, head_data, name, repository.key_files(base),
+                                repository.key_files(head)))
     failed = [d for d in diffs if d.invalid]
     code = max([Exit.OK] + [Exit.USAGE if d.error.unreadable else Exit.FINDINGS for d in failed])
     markdown = "\n".join(d.markdown() for d in diffs) or "No stack file changed.\n"
@@ -332,10 +358,26 @@ def _stack_entry(project: Path, repository: Repository, stack: str) -> dict:
 @click.option("--outputs", "outputs_file", type=click.Path(dir_okay=False, path_type=Path), help="Stack outputs as JSON (`pulumi stack output --json --show-secrets`); default: read them with pulumi.")
 @click.option("--from-state", is_flag=True, help="Check what the components recorded in the stack's state (the default "
               "when the project has no stack file with auth0-m2m: keys, e.g. a YAML or TypeScript program).")
+@click.option(
+    "--private-key", "private_keys", multiple=True, envvar="AUTH0_M2M_PRIVATE_KEYS", metavar="APP=PATH|APP=env:VAR",
+    help="Private key of a private_key_jwt application: a PEM file, or an environment variable holding the PEM. "
+    "Repeatable; also from AUTH0_M2M_PRIVATE_KEYS (entries separated by spaces). Read into memory only.",
+)
+@click.option("--token-budget", default=500, show_default=True, type=click.IntRange(min=1),
+              help="Most token requests the check may make; it refuses to start above it (each is an issued token).")
+@click.option("--quota-reserve", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Tokens the check leaves in every quota bucket it sees (Auth0's quota headers).")
+@click.option("--application", "applications", multiple=True, help="Check only this application (repeatable).")
+@click.option("--api", "apis", multiple=True, help="Check only this API key (repeatable).")
 @json_option
 def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str], ca_cert: Optional[Path],
-                 outputs_file: Optional[Path], from_state: bool, as_json: bool) -> None:
-    """Request a real token for every application x API x organization and compare with the stack config."""
+                 outputs_file: Optional[Path], from_state: bool, private_keys: tuple[str, ...], token_budget: int,
+                 quota_reserve: int, applications: tuple[str, ...], apis: tuple[str, ...], as_json: bool) -> None:
+    """Request a real token for every application x API x organization and compare with the stack config.
+
+    private_key_jwt applications sign their requests with the private key given by --private-key; the check
+    refuses to start above --token-budget requests and leaves --quota-reserve tokens in every quota bucket.
+    """
     project = _project(project_dir)
     assert project is not None
     path = stack_path(project, stack)
@@ -343,28 +385,40 @@ def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str],
         scopes = _scopes_from_state(stack, project)
         expected_from = "the components' recorded configuration"
     else:
-        config = _read(path, project).validate()
+        config = _read(path, project).validate(key_files=_key_files(path, project))
         outputs = StackOutputs.from_json(_outputs_json(outputs_file)) if outputs_file else StackOutputs.from_pulumi(stack, cwd=str(project))
         scopes = [Scope(source="", config=config, outputs=outputs)]
         expected_from = "the stack config"
-    domain = domain or _pulumi_config(stack, "auth0:domain", project)
+    plans = _plan_check(scopes, private_keys, applications, apis, token_budget)
+    domain = domain or _stack_domain(stack, project)
     tokens = TokenClient(domain, verify=tls_verification(ca_cert))
     checks = []
     try:
-        for scope in scopes:
-            checks.append((scope, run_check(scope.config, scope.outputs, tokens)))
+        for scope, credentials, not_checkable, expectations in plans:
+            report = run_check(scope.config, scope.outputs, tokens, credentials, expectations, not_checkable, None,
+                               quota_reserve)
+            checks.append((scope, report))
     finally:
         tokens.close()
-    wrong = sum(len(mismatches(rows)) for _, rows in checks)
-    checked = sum(r.observation is not None for _, rows in checks for r in rows)
-    shown_rows = [(row, shown) for scope, rows in checks for row, shown in zip(rows, rows_json(rows, scope.outputs))]
+    wrong = sum(len(mismatches(report.rows)) for _, report in checks)
+    checked = sum(r.observation is not None for _, report in checks for r in report.rows)
+    requested = sum(report.requested for _, report in checks)
+    shown_rows = [(row, shown) for scope, report in checks
+                  for row, shown in zip(report.rows, rows_json(report.rows, scope.outputs))]
     result = {"stack": stack, "domain": domain, "checked": checked, "mismatches": wrong,
-              "rows": [shown for _, shown in shown_rows]}
+              "rows": [shown for _, shown in shown_rows], "requested": requested, "token_budget": token_budget,
+              "quota": [usage for _, report in checks for usage in quota_json(report)]}
 
     def human() -> None:
-        for scope, rows in checks:
+        for scope, report in checks:
             title = f"Access check: stack {stack}{f' ({scope.source})' if scope.source else ''} on {domain}"
-            console.print(render_matrix(rows, scope.config, scope.outputs, title=title))
+            console.print(render_matrix(report.rows, scope.config, scope.outputs, title=title))
+            quota = render_quota(report)
+            if quota is not None:
+                console.print(quota)
+            for reason, count in skipped_summary(report.rows).items():
+                console.print(f"[yellow]not checked ({count} requests): {reason}[/]")
+        console.print(f"{requested} token requests made (budget {token_budget}).")
         if wrong:
             console.print(f"[bold red]{wrong} of {checked} token requests differ from {expected_from}.[/]")
         else:
@@ -380,6 +434,75 @@ def access_check(stack: str, project_dir: Optional[Path], domain: Optional[str],
                        "api": shown["api"], "audience": shown["audience"], "organization": shown["organization"],
                        "field": None, "message": message, "text": f"{where}: {message}"})
     finish("access-check", Exit.FINDINGS if wrong else Exit.OK, result, human, errors)
+
+
+def _plan_check(scopes: list[Scope], private_keys: tuple[str, ...], applications: tuple[str, ...],
+                apis: tuple[str, ...], token_budget: int) -> list[tuple]:
+    """Per scope: the applications' credentials, why some cannot be checked, and the requests to make; checked
+    against the budget before any request (usage errors, exit 2)."""
+    try:
+        keys = {app: load_private_key(app, source) for app, source in parse_private_key_options(private_keys).items()}
+        known = {app.name for scope in scopes for app in scope.config.applications}
+        unknown = sorted(set(keys) - known) + sorted(set(applications) - known)
+        if unknown:
+            raise AccessCheckError(f"unknown applications: {', '.join(unknown)}")
+        plans = []
+        for scope in scopes:
+            names = {app.name for app in scope.config.applications}
+            wanted = [name for name in applications if name in names]
+            if applications and not wanted:
+                continue
+            credentials, not_checkable = credentials_for(scope.config, scope.outputs, keys)
+            expectations = plan(scope.config, wanted, [api for api in apis if api in scope.config.apis])
+            plans.append((scope, credentials, not_checkable, expectations))
+        needed = sum(planned_requests(expectations, credentials, scope.outputs)
+                     for scope, credentials, _, expectations in plans)
+        if needed > token_budget:
+            raise AccessCheckError(
+                f"the check needs {needed} token requests, over the budget of {token_budget} (--token-budget): each "
+                "is an issued token that counts against the tenant's quotas; check fewer applications or APIs "
+                "(--application, --api) or raise the budget"
+            )
+    except AccessCheckError as error:
+        raise CommandError(str(error), Exit.USAGE, kind="usage") from None
+    return plans
+
+
+@main.command("rotate-secret")
+@click.argument("application")
+@click.option("--stack", "stack", required=True, help="Pulumi stack the application belongs to.")
+@project_dir_option
+@click.option("--yes", is_flag=True, help="Rotate without asking (the old secret stops working at once).")
+def rotate_secret_command(application: str, stack: str, project_dir: Optional[Path], yes: bool) -> None:
+    """Give APPLICATION a new client secret (Auth0's rotate-secret), stored only as a Pulumi secret.
+
+    The old secret stops working at once: the workload must pick up the new one from the stack output
+    `client_secrets` (`pulumi stack output client_secrets --show-secrets`). private_key_jwt applications
+    rotate keys instead (README, "Rotating a key without downtime").
+    """
+    project = _project(project_dir)
+    assert project is not None
+    _check_scopes_first(Command.ROTATE_SECRET, stack, project)
+    credentials = _credentials(stack, project)
+    settings = {"auth0:domain": credentials.domain, "auth0:clientId": credentials.client_id or "",
+                "auth0:clientSecret": credentials.client_secret or ""}
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CommandError("rotating a secret breaks the workload until it has the new one; pass --yes to confirm",
+                               Exit.USAGE, kind="usage")
+        click.confirm(f"Rotate the client secret of {application!r} in stack {stack!r}? The old secret stops working "
+                      "at once", abort=True)
+    try:
+        message = rotate_secret(
+            stack, application, project,
+            tenant_config=settings.__getitem__,
+            verify=tls_verification(None),
+            say=click.echo,
+        )
+    except SecretRotationError as error:
+        raise CommandError(str(error), Exit.USAGE if error.usage else Exit.EXTERNAL,
+                           kind="usage" if error.usage else "external") from None
+    click.echo(message)
 
 
 def _has_estate_keys(path: Path, project: Path) -> bool:
@@ -440,16 +563,16 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
     """
     project = _project(project_dir)
     assert project is not None
+    config = _read(stack_path(project, stack), project).validate()
+    credentials = _credentials(stack, project)
+    _require_scopes(Command.RECOVER, config, credentials, stack)
     deployment = export_stack(stack, cwd=str(project))
     resolutions = []
     if not pending_creates(deployment):
         click.echo(f"stack {stack}: no pending creates; running a plain refresh")
     else:
         tenant = ManagementClient(
-            _pulumi_config(stack, "auth0:domain", project),
-            _pulumi_config(stack, "auth0:clientId", project),
-            _pulumi_config(stack, "auth0:clientSecret", project),
-            verify=tls_verification(None),
+            credentials.domain, credentials.client_id, credentials.client_secret, verify=tls_verification(None)
         )
         try:
             resolutions = resolve_pending(deployment, TenantIndex(tenant), _pinned_clients(project, stack))
@@ -485,10 +608,15 @@ def recover(stack: str, project_dir: Optional[Path]) -> None:
               "changes.")
 @click.option("--state-only", is_flag=True,
               help="Recover a lost or damaged state: adopt everything the stack file declares; the file is not changed.")
+@click.option("--public-keys", "key_directories", multiple=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of the public keys (PEM) of private_key_jwt applications, matched to their credentials by "
+              "key id (Auth0 never returns a registered key); repeatable. Keys in the repository are written as "
+              "pem_file, others inline.")
 @project_dir_option
 @json_option
 def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupported: bool, state_only: bool,
-            project_dir: Optional[Path], as_json: bool) -> None:
+            key_directories: tuple[Path, ...], project_dir: Optional[Path], as_json: bool) -> None:
     """Adopt an existing tenant: its M2M applications into the stack file and the state, with no write to Auth0.
 
     Reads the tenant with the stack's provider settings (read scopes only), writes the estate keys of the stack
@@ -500,15 +628,24 @@ def import_(stack: str, patterns: tuple[str, ...], dry_run: bool, include_unsupp
     assert project is not None
     pulumi = Pulumi(stack, project)
     say = lambda line: click.echo(line, err=True)  # noqa: E731 - progress on stderr, the summary on stdout
+    if state_only and (patterns or include_unsupported or key_directories):
+        raise click.UsageError("--state-only adopts what the stack file declares: no --select, --include-unsupported "
+                               "or --public-keys")
+    _check_scopes_first(Command.IMPORT_STATE_ONLY if state_only else Command.IMPORT, stack, project)
     if state_only:
-        if patterns or include_unsupported:
-            raise click.UsageError("--state-only adopts what the stack file declares: no --select or --include-unsupported")
         with _adoption_errors():
             repaired = run_repair(pulumi, dry_run=dry_run, say=say)
         finish("import", Exit.OK, repair_json(stack, repaired, _source(stack_path(project, stack), project)),
                lambda: click.echo(render_repair(stack, repaired)))
+    try:
+        given = read_public_keys(key_directories, repository_root(project))
+    except ValueError as error:
+        raise CommandError(str(error), Exit.USAGE, kind="usage") from None
+    for note in given.ignored:
+        say(f"--public-keys: {note}")
     with _adoption_errors():
-        outcome = run_import(pulumi, patterns=patterns, dry_run=dry_run, include_unsupported=include_unsupported, say=say)
+        outcome = run_import(pulumi, patterns=patterns, dry_run=dry_run, include_unsupported=include_unsupported,
+                             keys=given.keys, say=say)
     finish("import", Exit.OK, import_json(stack, outcome, _source(outcome.stack_file, project)),
            lambda: click.echo(render_import(stack, outcome)))
 
@@ -524,6 +661,8 @@ def up(stack: str, fast: bool, project_dir: Optional[Path], pulumi_args: tuple[s
     deploy created, then deploy without intermediate checkpoints. Exits with pulumi's status (3 when it failed)."""
     project = _project(project_dir)
     assert project is not None
+    if fast:  # (a plain `pulumi up` checks its scopes in the program, before registering anything)
+        _check_scopes_first(Command.UP_FAST, stack, project)
     with _adoption_errors():
         outcome = run_up(Pulumi(stack, project), pulumi_args, fast=fast, say=lambda line: click.echo(line, err=True))
     sys.exit(Exit.OK if outcome.returncode == 0 else Exit.EXTERNAL)
@@ -545,10 +684,118 @@ class _adoption_errors:
 def _pinned_clients(project: Path, stack: str) -> dict[str, str]:
     """Application name -> client id of every application whose stack file entry pins its client."""
     try:
-        config = _read(stack_path(project, stack), project).validate()
+        path = stack_path(project, stack)
+        config = _read(path, project).validate(key_files=_key_files(path, project))
     except StackConfigError:
         return {}
     return {app.name: app.client_id for app in config.applications if app.client_id}
+
+
+# --------------------------------------------------------------------------------------------------
+# scopes
+
+
+@main.command("scopes")
+@click.option("--stack", "stack", required=True, help="A stack of the project, by name: its file decides what is needed.")
+@click.option(
+    "--check",
+    "check",
+    type=click.Choice([c.value for c in Command]),
+    help="Request a token with the stack's credentials (stack config, else AUTH0_* variables) and exit 1, naming "
+    "each scope, when one that COMMAND needs is missing.",
+)
+@project_dir_option
+@json_option
+def scopes_command(stack: str, check: Optional[str], project_dir: Optional[Path], as_json: bool) -> None:
+    """The Auth0 Management API scopes each command needs for a stack, and why.
+
+    With --check COMMAND: verify the stack's Management API client before running COMMAND (the workflows do
+    this before every Pulumi command; `pulumi up` also checks by itself).
+    """
+    project = _project(project_dir)
+    assert project is not None
+    config = _read(stack_path(project, stack), project).validate()
+    table = {command.value: scopes_for(command, config) for command in Command}
+    result: dict[str, Any] = {
+        "stack": stack,
+        "commands": [{"command": name, "scopes": [{"scope": s, "why": why} for s, why in needed.items()]}
+                     for name, needed in table.items()],
+        "check": None,
+    }
+    if check is None:
+        def human() -> None:
+            click.echo(f"Management API scopes for stack {stack}:")
+            for name, needed in table.items():
+                click.echo(f"\n{name}: {'none' if not needed else ' '.join(needed)}")
+                for scope, why in needed.items():
+                    click.echo(f"  {scope}: {why}")
+
+        finish("scopes", Exit.OK, result, human)
+    command = Command(check)
+    needed = table[command.value]
+    if not needed:
+        result["check"] = {"command": command.value, "client": None, "missing": [], "extra": []}
+        finish("scopes", Exit.OK, result, lambda: click.echo(f"stack {stack}: `{command.value}` needs no Management API scope"))
+    credentials = _credentials(stack, project)
+    granted = _require_scopes(command, config, credentials, stack)
+    extra = sorted(granted - set(needed))
+    result["check"] = {"command": command.value, "client": credentials.client_id, "missing": [], "extra": extra}
+
+    def checked() -> None:
+        click.echo(f"stack {stack}: the client {credentials.who} holds every scope `{command.value}` needs ({len(needed)})")
+        if extra:
+            click.echo(f"  it also holds {len(extra)} that `{command.value}` does not need: {' '.join(extra)}")
+
+    finish("scopes", Exit.OK, result, checked)
+
+
+def _credentials(stack: str, project: Path):
+    """The stack's Management API credentials as the provider finds them: stack config, else AUTH0_* variables."""
+    from ..resources.management_token import ManagementCredentials  # imports Pulumi: only for the commands using it
+
+    try:
+        settings = provider_settings(stack, cwd=project)
+    except PulumiError:
+        settings = {}  # no stack config readable here (e.g. no passphrase): the variables may still be set
+    credentials = ManagementCredentials.of_provider(settings, os.environ)
+    if credentials is None or not credentials.client_id:
+        raise CommandError(
+            f"stack {stack}: no Management API client: set auth0:domain, auth0:clientId and auth0:clientSecret "
+            "(a secret) in the stack, or AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET",
+            Exit.USAGE, kind="usage",
+        )
+    return credentials
+
+
+def _check_scopes_first(command: Command, stack: str, project: Path) -> None:
+    """Before ``command`` reads or writes anything: the stack's client holds every scope it needs for the stack
+    file as it is (a stack file that does not exist yet is the command's own error to report)."""
+    path = stack_path(project, stack)
+    if not path.exists():
+        return
+    try:
+        config = _read(path, project).validate()
+    except StackConfigError:
+        if command is not Command.IMPORT:
+            raise
+        config = None  # a stack file with no estate yet: import writes it
+    _require_scopes(command, config, _credentials(stack, project), stack)
+
+
+def _require_scopes(command: Command, config, credentials, stack: str) -> frozenset[str]:
+    """The client's scopes; ends the command (exit 1) naming each scope ``command`` needs and the client lacks."""
+    from ..resources.management_token import ManagementTokenError, granted_scopes
+
+    needed = scopes_for(command, config) if config is not None else required_scopes(command, StackNeeds(False, False, False))
+    try:
+        granted = granted_scopes(credentials)
+    except ManagementTokenError as error:
+        raise CommandError(f"stack {stack}: {error}", Exit.EXTERNAL) from None
+    missing = {scope: why for scope, why in needed.items() if scope not in granted}
+    if missing:
+        raise CommandError(missing_scopes_message(command, missing, credentials.who, f"stack {stack}"),
+                           Exit.FINDINGS, kind="findings")
+    return granted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -572,9 +819,12 @@ def _write(text: str, output: Optional[Path]) -> None:
         click.echo(text, nl=False)
 
 
-def _pulumi_config(stack: str, key: str, project_dir: Path) -> str:
+def _stack_domain(stack: str, project_dir: Path) -> str:
+    """The tenant domain: the stack's auth0:domain, else AUTH0_DOMAIN (as the provider reads it)."""
     try:
-        return pulumi_read(stack, "config", "get", key, cwd=project_dir).strip()
+        return pulumi_read(stack, "config", "get", "auth0:domain", cwd=project_dir).strip()
     except PulumiError as error:
+        if os.environ.get("AUTH0_DOMAIN"):
+            return os.environ["AUTH0_DOMAIN"]
         raise CommandError(str(error), Exit.EXTERNAL) from None
 

@@ -2,7 +2,8 @@
 
 Two views of the same change between a base and a head revision of a stack file:
 - configuration changes per grant, ordered by risk: new any-organization access, new grants, loosened
-  usage, default organization changes, organizations added, scopes added; then tightenings and removals;
+  usage, default organization changes, organizations added, a client secret issued, keys added, scopes
+  added, token quotas raised or removed; then key changes, tightenings and removals;
 - the token-level delta from :func:`expected_access`: every (application, API, organization) that gains
   or loses the ability to get a token, and tokens whose organization claim changes.
 """
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..model.access import expected_access, outcome
-from ..model.config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig
+from ..model.config import ApplicationConfig, GrantConfig, OrganizationUsage, StackConfig, TokenQuotaConfig
 from ..model.errors import StackConfigError
+from ..model.key_files import KeyFileReader
 from ..model.loading import read_stack_bytes
 from .markdown import code, fenced, text
+from .report import describe_authentication, describe_key, describe_quota
 
 # Which usage changes open access up. deny->require opens organization tokens; require->allow lets
 # tokens without an organization claim through, which APIs may read as "every organization".
@@ -32,14 +35,27 @@ GRANT_ADDED = 90
 USAGE_LOOSENED = 80
 DEFAULT_ORGANIZATION_CHANGED = 70
 ORGANIZATIONS_ADDED = 60
+SECRET_ISSUED = 56
+KEY_ADDED = 55
 SCOPES_ADDED = 50
 APPLICATION_ADDED = 45
+QUOTA_LOOSENED = 40
+KEY_CHANGED = 35
 USAGE_TIGHTENED = 30
+SECRET_RETIRED = 28
+QUOTA_TIGHTENED = 27
 ORGANIZATIONS_REMOVED = 25
 SCOPES_REMOVED = 20
+KEY_REMOVED = 22
 ANY_ORGANIZATION_REVOKED = 15
 GRANT_REMOVED = 10
 APPLICATION_REMOVED = 5
+
+
+# Ranks whose changes loosen access or limits although they sort below APPLICATION_ADDED.
+_LOOSENING_RANKS = {QUOTA_LOOSENED}
+# Ranks that neither loosen nor tighten (shown as "changes").
+_NEUTRAL_RANKS = {KEY_CHANGED}
 
 
 @dataclass(frozen=True, order=True)
@@ -51,7 +67,11 @@ class Change:
 
     @property
     def loosens(self) -> bool:
-        return self.risk >= APPLICATION_ADDED
+        return self.risk >= APPLICATION_ADDED or self.risk in _LOOSENING_RANKS
+
+    @property
+    def neutral(self) -> bool:
+        return self.risk in _NEUTRAL_RANKS
 
 
 @dataclass(frozen=True)
@@ -70,11 +90,65 @@ def config_changes(base: Optional[StackConfig], head: StackConfig) -> list[Chang
     for name in sorted(set(base_apps) | set(head_apps)):
         old, new = base_apps.get(name), head_apps.get(name)
         if old is None:
-            changes.append(Change(APPLICATION_ADDED, name, "-", "new application"))
+            changes.append(Change(APPLICATION_ADDED, name, "-", f"new application ({describe_authentication(new)})"))
         if new is None:
             changes.append(Change(APPLICATION_REMOVED, name, "-", "application removed (client deleted)"))
         changes.extend(_application_changes(name, old, new))
+        if old is not None and new is not None:
+            changes.extend(_credential_changes(name, old, new))
+            changes.extend(_quota_changes(name, "application", old.token_quota, new.token_quota))
+    base_orgs = base.organizations if base else {}
+    for org in sorted(set(base_orgs) | set(head.organizations)):
+        before = base_orgs[org].token_quota if org in base_orgs else None
+        after = head.organizations[org].token_quota if org in head.organizations else None
+        changes.extend(_quota_changes("-", f"organization {org}", before, after))
     return sorted(changes, key=lambda c: (-c.risk, c.application, c.api))
+
+
+def _credential_changes(name: str, old: ApplicationConfig, new: ApplicationConfig) -> Iterator[Change]:
+    """How the application authenticates: a secret issued or retired, keys added, removed or changed."""
+    if old.uses_secret != new.uses_secret:
+        if new.uses_secret:
+            yield Change(SECRET_ISSUED, name, "-", f"authentication {old.authentication_method.value} -> "
+                         f"{new.authentication_method.value}: a client secret is issued and exported")
+        else:
+            yield Change(SECRET_RETIRED, name, "-", f"authentication {old.authentication_method.value} -> "
+                         f"{new.authentication_method.value}: the client secret stops working")
+    old_keys = {key.name: key for key in old.public_keys}
+    new_keys = {key.name: key for key in new.public_keys}
+    for key_name in sorted(set(old_keys) | set(new_keys)):
+        before, after = old_keys.get(key_name), new_keys.get(key_name)
+        if before is None:
+            yield Change(KEY_ADDED, name, "-", f"public key added: {describe_key(after)}")
+        elif after is None:
+            yield Change(KEY_REMOVED, name, "-", f"public key removed: {describe_key(before)}")
+        elif describe_key(before) != describe_key(after):
+            yield Change(KEY_CHANGED, name, "-", f"public key changed: {describe_key(before)} -> {describe_key(after)}")
+
+
+def _quota_changes(
+    application: str, subject: str, before: Optional[TokenQuotaConfig], after: Optional[TokenQuotaConfig]
+) -> Iterator[Change]:
+    """Token quotas: removed or raised loosens a limit; added or lowered tightens it."""
+    if before == after:
+        return
+    where = "token quota" if subject == "application" else f"{subject}: token quota"
+    if after is None:
+        yield Change(QUOTA_LOOSENED, application, "-", f"{where} removed (was {describe_quota(before)})")
+        return
+    if before is None:
+        yield Change(QUOTA_TIGHTENED, application, "-", f"{where} added: {describe_quota(after)}")
+        return
+    looser = any(_limit(after, field) > _limit(before, field) for field in ("per_hour", "per_day")) or (
+        before.enforce and not after.enforce
+    )
+    yield Change(QUOTA_LOOSENED if looser else QUOTA_TIGHTENED, application, "-",
+                 f"{where} {'raised' if looser else 'lowered'}: {describe_quota(before)} -> {describe_quota(after)}")
+
+
+def _limit(quota: TokenQuotaConfig, field: str) -> float:
+    value = getattr(quota, field)
+    return float("inf") if value is None else value
 
 
 def _application_changes(name: str, old: Optional[ApplicationConfig], new: Optional[ApplicationConfig]) -> Iterator[Change]:
@@ -162,15 +236,17 @@ def render_markdown(stack: str, base: Optional[StackConfig], head: StackConfig, 
     gained = [d for d in deltas if d.before == "refused"]
     lost = [d for d in deltas if d.after == "refused"]
     lines.append(
-        f"{sum(c.loosens for c in changes)} loosening and {sum(not c.loosens for c in changes)} tightening changes; "
+        f"{sum(c.loosens for c in changes)} loosening and "
+        f"{sum(not c.loosens and not c.neutral for c in changes)} tightening changes; "
         f"{len(gained)} token requests become possible, {len(lost)} stop working, "
         f"{len(deltas) - len(gained) - len(lost)} change organization."
     )
     lines += ["", "| risk | application | API | change |", "|---|---|---|---|"]
     for change in changes:
-        marker = "⚠️ loosens" if change.loosens else "tightens"
+        marker = "⚠️ loosens" if change.loosens else "changes" if change.neutral else "tightens"
         api = "-" if change.api == "-" else code(change.api)
-        lines.append(f"| {marker} | {code(change.application)} | {api} | {text(change.summary)} |")
+        application = "-" if change.application == "-" else code(change.application)
+        lines.append(f"| {marker} | {application} | {api} | {text(change.summary)} |")
     if deltas:
         lines += ["", "<details><summary>Token requests that change</summary>", "",
                   "| application | API | organization | before | after |", "|---|---|---|---|---|"]
@@ -236,8 +312,10 @@ class StackDiff:
 
 
 def stack_diff(stack: str, path: str, base_data: Optional[bytes], head_data: Optional[bytes],
-               project: Optional[str] = None) -> StackDiff:
-    """The diff of one stack from its file's bytes at base and head (None: no file there).
+               project: Optional[str] = None, base_keys: Optional[KeyFileReader] = None,
+               head_keys: Optional[KeyFileReader] = None) -> StackDiff:
+    """The diff of one stack from its file's bytes at base and head (None: no file there); ``base_keys`` and
+    ``head_keys`` read the public keys a stack names by ``pem_file``, at the same revisions.
 
     An invalid head makes the diff fail (the pull request's check); an invalid base is compared as if it
     granted nothing.
@@ -245,13 +323,13 @@ def stack_diff(stack: str, path: str, base_data: Optional[bytes], head_data: Opt
     if head_data is None:
         return StackDiff(stack, path, "removed", None, None)
     try:
-        head = read_stack_bytes(head_data, path, project).validate()
+        head = read_stack_bytes(head_data, path, project).validate(key_files=head_keys)
     except StackConfigError as error:
         return StackDiff(stack, path, "invalid", None, None, error=error)
     base, base_error = None, None
     if base_data is not None:
         try:
-            base = read_stack_bytes(base_data, path, project).validate()
+            base = read_stack_bytes(base_data, path, project).validate(key_files=base_keys)
         except StackConfigError as error:
             base_error = error
     if base_data is None:

@@ -129,6 +129,11 @@ def _raw_application(app: _Application) -> dict:
     recorded = app.recorded
     return {
         "name": recorded["application"],
+        **({"authentication_method": recorded["authentication_method"]} if recorded.get("authentication_method") else {}),
+        # Without expires_at: a key that expired since the deploy must not make the whole scope invalid.
+        **({"public_keys": [{k: key[k] for k in ("name", "algorithm", "pem")} for key in recorded["public_keys"]]}
+           if recorded.get("public_keys") else {}),
+        **({"token_quota": recorded["token_quota"]} if recorded.get("token_quota") else {}),
         "default_organization": recorded.get("default_organization"),
         "grants": [
             {

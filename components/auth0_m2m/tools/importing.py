@@ -6,6 +6,10 @@ each grant is authorized for and its default organization, and turns them into t
 organizations by id (no lookup at preview time), APIs as unmanaged entries keyed by their identifier, one
 application entry each. Everything written passes the one validation gate.
 
+A private_key_jwt application is imported with its public keys, which Auth0 never returns: the team gives them
+(``--public-keys DIR``), matched to the tenant's credentials by key id (:mod:`auth0_m2m.tools.public_keys`); an
+application whose keys are not all given is skipped with the credentials it misses. Token quotas are imported.
+
 What the stack file cannot express (another authentication method, extra grant types, ``allow_all_scopes``,
 grants of another subject type, ...) is never dropped silently or "fixed" by the next ``up``: by default such an
 application is skipped with its reasons; with ``--include-unsupported`` it is imported, and the command shows
@@ -24,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from pydantic import ValidationError
+
 from ..contract import CLIENT_TYPE
 from ..model.access import accepts_organizations, decide, default_organization_applies
-from ..model.config import ApplicationConfig, AuthenticationMethod, StackConfig
+from ..model.config import KEY_NAME_PATTERN, ApplicationConfig, AuthenticationMethod, KeyAlgorithm, StackConfig
 from ..model.errors import StackConfigError
+from ..model.key_files import KeyFileReader, repository_root, working_tree_reader
 from ..model.loading import namespace_values, read_stack_bytes
 from ..model.validation import validate
 from .adoption import (
@@ -45,9 +52,11 @@ from .adoption import (
     tenant_for,
 )
 from .management import TenantIndex
+from .public_keys import KnownKey
 from .stackfile import add_estate
 
-CLIENT_SECRET_METHODS = {method.value for method in AuthenticationMethod}
+CLIENT_SECRET_METHODS = {m.value for m in AuthenticationMethod if m is not AuthenticationMethod.PRIVATE_KEY_JWT}
+KEY_ALGORITHMS = {algorithm.value for algorithm in KeyAlgorithm}
 KEY_LENGTH = 64
 
 #: Client settings the program does not send and the provider does not keep on its own (optional, not computed,
@@ -100,6 +109,8 @@ class TenantApplication:
     """Reasons it cannot be imported even with --include-unsupported."""
     adjustments: list[str] = field(default_factory=list)
     """What importing it anyway leaves out or changes (shown with --include-unsupported)."""
+    keys: list[tuple[dict, KnownKey, str]] = field(default_factory=list)
+    """private_key_jwt: each attached credential, its public key, and its key name in the stack file."""
     key: str = ""
     pinned: bool = False
     entry: dict = field(default_factory=dict)
@@ -117,19 +128,23 @@ class TenantApplication:
         return f"{self.name!r} (client {self.client_id})"
 
 
-def read_application(index: TenantIndex, client: dict) -> TenantApplication:
-    """An M2M client with its grants, their organizations and its default organization, classified."""
+def read_application(index: TenantIndex, client: dict, keys: Mapping[str, KnownKey] = {}) -> TenantApplication:
+    """An M2M client with its grants, their organizations and its default organization, classified; ``keys``
+    (key id -> public key) are the public keys the import was given for private_key_jwt applications."""
     app = TenantApplication(client=client)
     extra_grant_types = sorted(set(client.get("grant_types") or []) - {"client_credentials"})
     if extra_grant_types:
         app.unsupported.append(f"grant types besides client_credentials: {', '.join(extra_grant_types)}")
         app.adjustments.append("the next up limits its grant types to client_credentials")
-    methods = client.get("client_authentication_methods") or {}
-    if methods:
+    methods = {name: value for name, value in (client.get("client_authentication_methods") or {}).items() if value}
+    others = sorted(set(methods) - {AuthenticationMethod.PRIVATE_KEY_JWT.value})
+    if others:
         app.never.append(
-            f"authenticates with {', '.join(sorted(methods))}, which the stack file does not support yet "
+            f"authenticates with {', '.join(others)}, which the stack file does not support "
             "(the next up would switch it to a client secret)"
         )
+    elif methods:
+        _read_keys(index, app, methods[AuthenticationMethod.PRIVATE_KEY_JWT.value], keys)
     elif client.get("token_endpoint_auth_method") not in CLIENT_SECRET_METHODS:
         method = client.get("token_endpoint_auth_method")
         app.unsupported.append(
@@ -143,9 +158,6 @@ def read_application(index: TenantIndex, client: dict) -> TenantApplication:
     if cleared:
         app.unsupported.append(f"client settings the stack file does not manage: {', '.join(cleared)}")
         app.adjustments.append(f"the next up clears {', '.join(cleared)}")
-    if client.get("token_quota"):
-        app.unsupported.append("a token quota (token_quota), which the stack file does not support")
-        app.adjustments.append("the next up removes its token quota")
 
     for grant in index.all_grants_of(app.client_id):
         audience = grant.get("audience", "")
@@ -172,6 +184,58 @@ def read_application(index: TenantIndex, client: dict) -> TenantApplication:
         if app.default_organization.get("name") is None:
             app.never.append(f"its default organization {default} does not exist")
     return app
+
+
+def _read_keys(index: TenantIndex, app: TenantApplication, settings: Any, keys: Mapping[str, KnownKey]) -> None:
+    """The credentials attached for private_key_jwt, each with the public key the import was given for it."""
+    refs = [ref.get("id") for ref in (settings.get("credentials") if isinstance(settings, dict) else None) or []]
+    if not refs:
+        app.never.append("authenticates with private_key_jwt but has no credential attached")
+        return
+    registered = {credential.get("id"): credential for credential in index.credentials(app.client_id)}
+    missing = []
+    names: set[str] = set()
+    for ref in refs:
+        credential = registered.get(ref)
+        if credential is None:
+            app.never.append(f"private_key_jwt credential {ref} is attached but not registered")
+            continue
+        label = f"{credential.get('name')!r} (kid {credential.get('kid')})"
+        if credential.get("credential_type") != "public_key" or credential.get("alg") not in KEY_ALGORITHMS:
+            app.never.append(f"private_key_jwt credential {label} is a {credential.get('credential_type')} with "
+                             f"algorithm {credential.get('alg')}; the stack file supports public keys with "
+                             f"{', '.join(sorted(KEY_ALGORITHMS))}")
+            continue
+        known = keys.get(credential.get("kid", ""))
+        if known is None:
+            missing.append(label)
+            continue
+        name = credential.get("name") or ""
+        key_name = _key_name(name, names)
+        names.add(key_name)
+        if key_name != name:
+            app.unsupported.append(f"private_key_jwt credential name {name!r} is not a key name the stack file "
+                                   "accepts (1-64 letters, digits, '.', '_' or '-')")
+            app.adjustments.append(f"the next up registers that key again as {key_name!r}, attaches it, then deletes "
+                                   f"the credential {name!r} (the key is accepted throughout)")
+        app.keys.append((credential, known, key_name))
+    if missing:
+        app.never.append(
+            f"authenticates with private_key_jwt, and Auth0 never returns a registered public key: the public key of "
+            f"credential {', '.join(missing)} was not given (put it in a directory and pass --public-keys DIR)"
+        )
+
+
+def _key_name(name: str, taken: set[str]) -> str:
+    """The credential's name when the stack file accepts it, else a slug of it (unique in the application)."""
+    if re.fullmatch(KEY_NAME_PATTERN, name) and name not in taken:
+        return name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")[:60] or "key"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
 
 
 def _is_set(value: Any) -> bool:
@@ -275,11 +339,15 @@ def plan_import(
     patterns: Sequence[str] = (),
     include_unsupported: bool = False,
     differing: Mapping[str, str] = {},
+    keys: Mapping[str, KnownKey] = {},
+    key_files: Optional[KeyFileReader] = None,
 ) -> ImportPlan:
     """Read the tenant's M2M applications that the stack does not manage yet and plan their entries.
 
     ``differing`` (client id -> properties): applications a strict import found different from their entry, for a
-    setting this importer does not recognize; they count as unsupported.
+    setting this importer does not recognize; they count as unsupported. ``keys`` (key id -> public key): the
+    public keys given for private_key_jwt applications; ``key_files`` reads the ``pem_file`` keys the written
+    stack file names (default: the working tree at the repository root).
     """
     plan = ImportPlan()
     candidates: list[TenantApplication] = []
@@ -294,7 +362,7 @@ def plan_import(
                 "yet: adopt it with `auth0-m2m import --state-only`"
             ]))
             continue
-        app = read_application(index, client)
+        app = read_application(index, client, keys)
         if client["client_id"] in differing:
             app.unsupported.append(f"settings the stack file cannot express ({differing[client['client_id']]})")
             app.adjustments.append(f"the next up changes {differing[client['client_id']]}")
@@ -320,7 +388,7 @@ def plan_import(
     while True:
         _assign_keys(plan.applications, existing)
         _pin_duplicates(plan, existing)
-        if not _validate_and_drop(plan, existing, source):
+        if not _validate_and_drop(plan, existing, source, key_files):
             break
     _prune_unused(plan)
     plan.entries = [app.entry for app in sorted(plan.applications, key=lambda a: a.key)]
@@ -421,8 +489,17 @@ def _entry(
     if metadata:
         entry["metadata"] = dict(sorted(metadata.items()))
     method = client.get("token_endpoint_auth_method")
-    if method == AuthenticationMethod.CLIENT_SECRET_BASIC.value:
+    if app.keys:
+        entry["authentication_method"] = AuthenticationMethod.PRIVATE_KEY_JWT.value
+        entry["public_keys"] = sorted((_key_entry(*item) for item in app.keys), key=lambda key: key["name"])
+    elif method == AuthenticationMethod.CLIENT_SECRET_BASIC.value:
         entry["authentication_method"] = method
+    quota = (client.get("token_quota") or {}).get("client_credentials") or {}
+    if quota.get("per_hour") is not None or quota.get("per_day") is not None:
+        entry["token_quota"] = {
+            **{bucket: quota[bucket] for bucket in ("per_hour", "per_day") if quota.get(bucket) is not None},
+            **({"enforce": False} if quota.get("enforce") is False else {}),
+        }
     if app.default_organization and app.default_organization.get("name"):
         entry["default_organization"] = organization_keys[app.default_organization["id"]]
     grants = []
@@ -444,13 +521,38 @@ def _entry(
     return entry
 
 
+def _key_entry(credential: dict, known: KnownKey, name: str) -> dict:
+    """A public_keys entry: the key file (or the PEM inline), the credential's algorithm and expiry.
+
+    A certificate's expiry is its own (the program lets Auth0 read it from the certificate), so only a bare key's
+    expiry is written.
+    """
+    entry: dict[str, Any] = {"name": name}
+    if known.pem_file:
+        entry["pem_file"] = known.pem_file
+    else:
+        entry["pem"] = known.pem
+    if credential.get("alg") != KeyAlgorithm.RS256.value:
+        entry["algorithm"] = credential["alg"]
+    if credential.get("expires_at") and not known.is_certificate:
+        entry["expires_at"] = re.sub(r"\.0+Z$", "Z", credential["expires_at"])
+    return entry
+
+
 def _apply_rules(app: TenantApplication, entry: dict, adjust: bool) -> None:
     """Settings Auth0 accepts but the stack's rules refuse, because they are dead or contradictory access.
 
     Unsupported by default; with ``adjust`` the entry leaves out the dead part (never widening access) and the
     adjustment is reported.
     """
-    parsed = ApplicationConfig.model_validate(entry)
+    # Only the access matters here. Everything else (keys, quotas, descriptions) is checked by the one gate, which
+    # skips the application with its messages: a value Auth0 accepted but the stack file refuses is no crash here.
+    try:
+        parsed = ApplicationConfig.model_validate(
+            {key: value for key, value in entry.items() if key in ("name", "grants", "default_organization")}
+        )
+    except ValidationError:
+        return
     by_api = {grant["api"]: grant for grant in entry["grants"]}
     for grant in parsed.grants:
         if not accepts_organizations(grant) and grant.organizations:
@@ -479,7 +581,9 @@ def _apply_rules(app: TenantApplication, entry: dict, adjust: bool) -> None:
                 entry.pop("default_organization", None)
 
 
-def _validate_and_drop(plan: ImportPlan, existing: ExistingEstate, source: str) -> bool:
+def _validate_and_drop(
+    plan: ImportPlan, existing: ExistingEstate, source: str, key_files: Optional[KeyFileReader] = None
+) -> bool:
     """The one gate on the stack as it will be; applications it refuses are skipped with its messages.
 
     True when some were dropped (keys are then assigned again, so they do not depend on skipped ones).
@@ -488,7 +592,7 @@ def _validate_and_drop(plan: ImportPlan, existing: ExistingEstate, source: str) 
         return False
     merged = merged_estate(existing.raw, plan, [app.entry for app in plan.applications], existing.environment)
     try:
-        validate(merged, source)
+        validate(merged, source, key_files=key_files)
         return False
     except StackConfigError as error:
         keys = {app.key: app for app in plan.applications}
@@ -558,10 +662,13 @@ def estate_values(text: str, source: str, project: str):
     return namespace_values(public), stack
 
 
-def existing_estate(text: str, source: str, state: StackState, stack_name: str, project: str) -> ExistingEstate:
+def existing_estate(
+    text: str, source: str, state: StackState, stack_name: str, project: str,
+    key_files: Optional[KeyFileReader] = None,
+) -> ExistingEstate:
     """The stack file's estate (validated: an import never builds on a file that is already wrong)."""
     raw, stack = estate_values(text, source, project)
-    config = stack.validate() if raw else None
+    config = stack.validate(key_files=key_files) if raw else None
     clients = {
         key.split("::", 1)[1]: client_id
         for key, client_id in state.ids().items()
@@ -577,6 +684,7 @@ def run_import(
     patterns: Sequence[str] = (),
     dry_run: bool = False,
     include_unsupported: bool = False,
+    keys: Mapping[str, KnownKey] = {},
     say: Callable[[str], None] = print,
 ) -> ImportOutcome:
     """``auth0-m2m import``: plan, write the stack file and import into the state, or change nothing.
@@ -589,8 +697,12 @@ def run_import(
     the import, which the read-only plugin refuses. An application refused that way has a setting this importer
     does not know the stack file cannot express: it is then treated like any other unsupported application
     (skipped, or imported with --include-unsupported) and the import runs again without writing anything meanwhile.
+
+    ``keys`` (key id -> public key) are the public keys given for private_key_jwt applications (``--public-keys``).
     """
     path = stack_file(pulumi)
+    # pem_file paths are relative to the root of the repository the stack file is in, whatever the working directory.
+    key_files = working_tree_reader(repository_root(path.resolve().parent))
     if not path.exists():
         raise AdoptionError(f"{path} does not exist: create the stack first (pulumi stack init {pulumi.stack})")
     source = f"{path.parent.name}/{path.name}"
@@ -602,14 +714,14 @@ def run_import(
             f"update: run `auth0-m2m recover --stack {pulumi.stack}` (or `auth0-m2m import --state-only`) first"
         )
     project = pulumi.project
-    existing = existing_estate(text, source, state, pulumi.stack, project)
+    existing = existing_estate(text, source, state, pulumi.stack, project, key_files)
     differing: dict[str, str] = {}  # client id -> the properties a strict import found different
     with tenant_for(pulumi) as tenant:
         index = TenantIndex(tenant)
         for _attempt in range(3):
             plan = plan_import(
                 index, existing, source=source, own_client_id=tenant.client_id, patterns=patterns,
-                include_unsupported=include_unsupported, differing=differing,
+                include_unsupported=include_unsupported, differing=differing, keys=keys, key_files=key_files,
             )
             if not plan.entries and not plan.already_managed and not plan.skipped:
                 raise AdoptionError(_nothing_to_import(patterns, index, tenant.client_id), exit_code=1)
@@ -622,7 +734,7 @@ def run_import(
                 applications=plan.entries, pins=plan.pins,
             )
             # Read back through the project's loader: the file must mean exactly what was planned.
-            config = estate_values(new_text, source, project)[1].validate()
+            config = estate_values(new_text, source, project)[1].validate(key_files=key_files)
             imported = {app.key for app in plan.applications}
             survey = locate(config, index, state.ids(), only_applications=imported)
             outcome = ImportOutcome(path, plan, text, new_text, survey.to_import())

@@ -1,6 +1,7 @@
 """The one reader of the tenant: a read-mostly Auth0 Management API client for the project's tools.
 
-Pulumi's provider does the writes; the tools (``import``, repair, ``recover``, ``up --fast``) only read:
+Pulumi's provider does the writes; the tools (``import``, repair, ``recover``, ``up --fast``) only read
+(the one exception: ``rotate-secret``'s call of Auth0's rotate-secret, which Pulumi cannot express):
 every page of every collection they list (checkpoint paging, which Auth0 offers for each of them), and
 lookups by each object's stable identity (client name, client + audience, organization + grant,
 organization name, API identifier) through :class:`TenantIndex`, which reads each collection once.
@@ -146,6 +147,29 @@ class ManagementClient:
         """An API by its identifier (Auth0 accepts the URL-encoded identifier in place of the id)."""
         return self.get(f"/resource-servers/{quote(identifier, safe='')}", route="/resource-servers/{id}")
 
+    def credentials(self, client_id: str) -> list[dict]:
+        """A client's registered credentials (private_key_jwt public keys): id, name, kid, alg, expires_at; Auth0
+        never returns the PEM."""
+        body = self.get(f"/clients/{quote(client_id, safe='')}/credentials", route="/clients/{id}/credentials")
+        return list(body or [])
+
+    def rotate_secret(self, client_id: str) -> None:
+        """Auth0's rotate-secret: the client gets a new secret and the old one stops working.
+
+        The answer (which carries the new secret) is dropped here: the secret reaches Pulumi's state by a
+        refresh, encrypted, and is never held, printed or stored by the project.
+        """
+        path = f"/clients/{quote(client_id, safe='')}/rotate-secret"
+        response = self._request("POST", f"/api/v2{path}", "/clients/{id}/rotate-secret")
+        if response.status_code >= 400:
+            raise self._failure("POST", path, response)
+
+    def client_secret(self, client_id: str) -> Optional[str]:
+        """The client's current secret (needs read:client_keys), to compare, never to show."""
+        client = self.get(f"/clients/{quote(client_id, safe='')}", route="/clients/{id}", fields="client_secret",
+                          include_fields="true")
+        return (client or {}).get("client_secret")
+
     # --- transport -----------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, route: str, **kwargs: Any) -> httpx.Response:
         response: Optional[httpx.Response] = None
@@ -261,6 +285,7 @@ class TenantIndex:
         self._orgs_by_name: dict[str, Optional[dict]] = {}
         self._orgs_by_id: dict[str, Optional[dict]] = {}
         self._servers: dict[str, Optional[dict]] = {}
+        self._credentials: dict[str, list[dict]] = {}
 
     @property
     def clients(self) -> dict[str, dict]:
@@ -322,6 +347,12 @@ class TenantIndex:
         if identifier not in self._servers:
             self._servers[identifier] = self.tenant.resource_server(identifier)
         return self._servers[identifier]
+
+    def credentials(self, client_id: str) -> list[dict]:
+        """A client's registered credentials (read once; only private_key_jwt clients are asked)."""
+        if client_id not in self._credentials:
+            self._credentials[client_id] = self.tenant.credentials(client_id)
+        return self._credentials[client_id]
 
     def m2m_clients(self, exclude: Iterable[str] = ()) -> list[dict]:
         """Every M2M application of the tenant, except the given client ids, by client id."""

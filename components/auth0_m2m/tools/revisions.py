@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..model.errors import UnreadableStackFile
+from ..model.key_files import KeyFileReader, repository_root, revision_reader, working_tree_reader
 from ..model.loading import DEFAULT_LIMITS, read_project
 from .output import CommandError, Exit
 
@@ -93,10 +94,38 @@ class Repository:
         directory = self.project_dir / self.config_dir
         return {p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml") if p.is_file()}
 
+    def key_files(self, revision: Optional[str]) -> KeyFileReader:
+        """Public keys named by ``pem_file`` (relative to the repository root) as they are at ``revision``
+        (None: the working tree), like the stack files read at it."""
+        if revision is None:
+            return working_tree_reader(repository_root(self.project_dir))
+        return revision_reader(revision, cwd=self.project_dir)
+
+    def stacks_naming(self, base: str, head: Optional[str]) -> set[str]:
+        """Stacks whose file names (``pem_file``) a public key file that differs between the revisions."""
+        changed = {
+            line.strip() for line in self.git("diff", "--name-only", "--no-renames", base, *([head] if head else []))
+            .stdout.decode().splitlines() if line.strip()
+        }
+        if not changed:
+            return set()
+        names = set()
+        for stack in self.stacks_at_head():
+            data = self.read(head, self.stack_file(stack)) or b""
+            if set(_PEM_FILE.findall(data.decode("utf-8", "replace"))) & changed:
+                names.add(stack)
+        return names
+
+
+# A public key file a stack file names (read textually: the stack file need not validate).
+_PEM_FILE = re.compile(r"pem_file:\s*['\"]?([^'\"\s,}]+)")
+
 
 def changed_stacks(repository: Repository, base: str, head: Optional[str]) -> list[str]:
-    """Names of the stacks whose file differs between ``base`` and ``head`` (or the working tree)."""
-    return sorted(repository.stacks_in(repository.changed_files(base, head, repository.config_dir)))
+    """Names of the stacks whose file, or a public key file it names, differs between ``base`` and ``head`` (or
+    the working tree)."""
+    names = repository.stacks_in(repository.changed_files(base, head, repository.config_dir))
+    return sorted(names | repository.stacks_naming(base, head))
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,9 @@ def touched_stacks(repository: Repository, base: Optional[str], head: Optional[s
     assert base is not None
     changed = repository.changed_files(base, head)
     names = repository.stacks_in(changed)
+    keyed = repository.stacks_naming(base, head) - names
     if any(f.startswith(SHARED_PATHS) or f in SHARED_FILES for f in changed):
-        return Selection(sorted(names | at_head), "the program, library or policy pack changed: every stack")
+        return Selection(sorted(names | keyed | at_head), "the program, library or policy pack changed: every stack")
+    if keyed:
+        return Selection(sorted(names | keyed), "stack files or the public key files they name changed")
     return Selection(sorted(names), "stack files changed" if names else "no stack is touched")

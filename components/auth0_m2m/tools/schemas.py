@@ -80,12 +80,34 @@ class ReportRow(_Shape):
     scopes: list[str]
 
 
+class TokenQuota(_Shape):
+    per_hour: Optional[int]
+    per_day: Optional[int]
+    enforce: bool
+
+
+class ReportPublicKey(_Shape):
+    name: str
+    algorithm: Literal["RS256", "RS384", "PS256"]
+    key_id: str = Field(description="Auth0's kid for the key (RFC 7638 thumbprint).")
+    expires_at: Optional[str] = Field(description="expires_at, else a certificate's expiry (ISO 8601); null: none.")
+
+
+class ReportApplication(_Shape):
+    application: str
+    authentication_method: Literal["client_secret_post", "client_secret_basic", "private_key_jwt"]
+    public_keys: list[ReportPublicKey]
+    token_quota: Optional[TokenQuota]
+
+
 class ReportResult(_Shape):
     stack: str
     file: str
     environment: str
     production: bool
     rows: list[ReportRow]
+    applications: list[ReportApplication] = Field(description="How each application authenticates; its token quota.")
+    organization_quotas: dict[str, TokenQuota] = Field(description="Token quota per organization that has one.")
 
 
 # --- diff ------------------------------------------------------------------------------------------------------
@@ -134,12 +156,29 @@ class AccessCheckRow(_Shape):
     detail: str
 
 
+class QuotaBucket(_Shape):
+    limit: int
+    remaining: int
+    resets_in: int = Field(description="Seconds until the bucket resets.")
+
+
+class QuotaUsage(_Shape):
+    kind: Literal["application", "organization"]
+    name: str
+    tokens: int = Field(description="Tokens issued to the check that count against this quota.")
+    exhausted: bool = Field(description="Auth0 answered 429 (quota used up); the remaining requests were not made.")
+    buckets: dict[str, QuotaBucket] = Field(description="per_hour / per_day, from Auth0's quota headers.")
+
+
 class AccessCheckResult(_Shape):
     stack: str
     domain: str
     checked: int
     mismatches: int
     rows: list[AccessCheckRow]
+    requested: int = Field(description="Token requests made (each is an issued token or a refusal).")
+    token_budget: int = Field(description="The most requests the check was allowed (--token-budget).")
+    quota: list[QuotaUsage] = Field(description="Token quotas the check saw and what it used of them.")
 
 
 # --- stacks ----------------------------------------------------------------------------------------------------
@@ -155,6 +194,32 @@ class StackEntry(_Shape):
 class StacksResult(_Shape):
     reason: str = Field(description="Why these stacks are selected.")
     stacks: list[StackEntry]
+
+
+# --- scopes ----------------------------------------------------------------------------------------------------
+class ScopeNeed(_Shape):
+    scope: str = Field(description="A Management API scope, e.g. create:clients.")
+    why: str = Field(description="What the command does with it.")
+
+
+class CommandScopes(_Shape):
+    command: str = Field(description="preview, preview --refresh, refresh, up, destroy, recover, import, "
+                         "import --state-only, up --fast, access-check, report or diff.")
+    scopes: list[ScopeNeed] = Field(description="Every scope the command needs for this stack (empty: none).")
+
+
+class ScopesCheck(_Shape):
+    command: str
+    client: Optional[str] = Field(description="The client checked (null: the command needs no scope, no token "
+                                  "was requested).")
+    missing: list[str] = Field(description="Scopes the command needs and the client lacks (the check fails).")
+    extra: list[str] = Field(description="Scopes the client holds that the command does not need.")
+
+
+class ScopesResult(_Shape):
+    stack: str
+    commands: list[CommandScopes]
+    check: Optional[ScopesCheck] = Field(description="With --check COMMAND: the client's scopes compared.")
 
 
 # --- import (and import --state-only) ---------------------------------------------------------------------------
@@ -215,6 +280,9 @@ RESULTS: dict[str, type[BaseModel]] = {
     "diff": DiffResult,
     "access-check": AccessCheckResult,
     "stacks": StacksResult,
+    "scopes": ScopesResult,
+
+
     "import": ImportResult,
 }
 

@@ -19,16 +19,17 @@ from typing import Any, Iterable, Mapping, Optional
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import SingleQuotedScalarString
+from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from ..contract import NAMESPACE
 
 # Key order of an application entry and of a grant, as a person would write them.
 APPLICATION_KEYS = (
-    "name", "display_name", "client_id", "description", "metadata", "authentication_method",
-    "default_organization", "grants",
+    "name", "display_name", "client_id", "description", "metadata", "authentication_method", "public_keys",
+    "token_quota", "default_organization", "grants",
 )
+PUBLIC_KEY_KEYS = ("name", "pem_file", "pem", "algorithm", "expires_at")
 GRANT_KEYS = ("api", "scopes", "organization_usage", "allow_any_organization", "organizations", "justification")
 
 
@@ -93,6 +94,18 @@ def application_node(entry: Mapping[str, Any]) -> CommentedMap:
                         grant_node[grant_key] = _node(grant[grant_key], flow=True)
                 grants.append(grant_node)
             node[key] = grants
+        elif key == "public_keys":
+            keys = CommentedSeq()
+            for public_key in entry["public_keys"]:
+                key_node = CommentedMap()
+                for field in PUBLIC_KEY_KEYS:
+                    if field == "pem" and field in public_key:
+                        # A PEM inline as a literal block: its lines as they are in the file it came from.
+                        key_node[field] = LiteralScalarString(public_key[field])
+                    elif field in public_key:
+                        key_node[field] = _node(public_key[field], flow=True)
+                keys.append(key_node)
+            node[key] = keys
         else:
             node[key] = _node(entry[key], flow=True)
     return node

@@ -29,6 +29,7 @@ from auth0_emulator.management.common import (
     FIELDS_PROPERTIES,
     PAGE_PROPERTIES,
     PAGE_TYPES,
+    TOKEN_QUOTA,
     Call,
     json_response,
     management_route,
@@ -79,12 +80,22 @@ CREDENTIAL_INPUT = {
     "additionalProperties": False,
 }
 
+# Auth0 attaches at most two credentials to a client for private_key_jwt (the dashboard's "max number of
+# credentials (2)"; the provider's MaxItems), so that a key can be rotated without a gap.
+MAX_PRIVATE_KEY_JWT_CREDENTIALS = 2
+
 AUTH_METHODS = {
     "type": ["object", "null"],
     "properties": {
         name: {
             "type": "object",
-            "properties": {"credentials": {"type": "array", "items": CREDENTIAL_INPUT}},
+            "properties": {
+                "credentials": {
+                    "type": "array",
+                    "items": CREDENTIAL_INPUT,
+                    **({"maxItems": MAX_PRIVATE_KEY_JWT_CREDENTIALS} if name == "private_key_jwt" else {}),
+                }
+            },
             "required": ["credentials"],
             "additionalProperties": False,
         }
@@ -213,7 +224,7 @@ CLIENT_PROPERTIES: dict[str, Any] = {
     },
     "token_exchange": _OBJECT,
     "par_request_expiry": {"type": ["integer", "null"], "minimum": 5, "maximum": 600},
-    "token_quota": _NULLABLE_OBJECT,
+    "token_quota": TOKEN_QUOTA,
     "session_transfer": _NULLABLE_OBJECT,
     "resource_server_identifier": {"type": "string"},
     "skip_non_verifiable_callback_uri_confirmation_prompt": {"type": ["boolean", "null"]},
@@ -277,12 +288,31 @@ def _now() -> str:
 # ---------------------------------------------------------------------------------
 # Rendering
 
-def render(call: Call, doc: dict[str, Any], secret: str, *, with_keys: bool = True) -> dict[str, Any]:
-    """The client as the API returns it: secret after client_id, signing keys after jwt_configuration."""
+def render(
+    call: Call,
+    doc: dict[str, Any],
+    secret: str,
+    *,
+    with_keys: bool = True,
+    created: bool = False,
+    new_credentials: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The client as the API returns it: secret after client_id, signing keys after jwt_configuration.
+
+    A client that authenticates with credentials (``client_authentication_methods``) shows no secret
+    (OBSERVED in the private key JWT recordings; Auth0's docs: "The client_secret parameter will be hidden
+    once the Private Key JWT configuration is complete") except in the answer to its creation (OBSERVED in
+    go-auth0's recordings); it shows again once the methods are removed. Credentials are shown by reference
+    (``{"id": ...}``), except those the request itself created inline (``new_credentials``), shown whole.
+    """
     out: dict[str, Any] = {}
+    hide_secret = bool(doc.get("client_authentication_methods")) and not created
     for key, value in doc.items():
         out[key] = copy.deepcopy(value)
-        if key == "client_id" and with_keys:
+        if key == "client_authentication_methods" and new_credentials:
+            for settings in out[key].values():
+                settings["credentials"] = [new_credentials.get(ref["id"], ref) for ref in settings["credentials"]]
+        if key == "client_id" and with_keys and not hide_secret:
             out["client_secret"] = secret
         if key == "jwt_configuration" and with_keys:
             # Every client's signing_keys are the tenant's application signing certificate.
@@ -311,7 +341,12 @@ def _jwk_thumbprint(public_key: Any) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def new_credential(spec: dict[str, Any]) -> dict[str, Any]:
+# Auth0 enforces RSA keys of 2048 to 4096 bits for private key JWT (docs: "Generate RSA key pair").
+MIN_RSA_BITS, MAX_RSA_BITS = 2048, 4096
+
+
+def new_credential(spec: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A credential to store (as the API shows it) and its PEM (kept apart: Auth0 never returns it)."""
     ctype = spec.get("credential_type")
     if ctype is None:
         raise ApiError(400, "Payload validation error: 'Missing required property: credential_type'.", "invalid_body")
@@ -340,6 +375,8 @@ def new_credential(spec: dict[str, Any]) -> dict[str, Any]:
             kid = _jwk_thumbprint(public_key)
         except (ValueError, TypeError):
             raise ApiError(400, "Invalid PEM: the credential's key could not be parsed.", "invalid_body") from None
+        if ctype == "public_key":
+            _check_signing_key(public_key)
         cred["kid"] = kid
         if ctype == "x509_cert" and thumb:
             cred["thumbprint_sha256"] = thumb
@@ -353,30 +390,56 @@ def new_credential(spec: dict[str, Any]) -> dict[str, Any]:
     cred["created_at"] = now
     cred["updated_at"] = now
     if "expires_at" in spec:
-        cred["expires_at"] = spec["expires_at"]
-    return cred
+        cred["expires_at"] = _timestamp(
+            spec["expires_at"], "expires_at", "The ISO 8601 formatted date representing the expiration of the credential."
+        )
+    return cred, pem
 
 
-def _apply_auth_methods(conn: Any, client_id: str, methods: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Create inline credentials and resolve ``{"id": ...}`` references to stored ones."""
+def _check_signing_key(public_key: Any) -> None:
+    """RS256, RS384 and PS256 all need an RSA key; Auth0 accepts 2048 to 4096 bits."""
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ApiError(400, "Invalid PEM: private_key_jwt credentials must be RSA keys.", "invalid_body")
+    if not MIN_RSA_BITS <= public_key.key_size <= MAX_RSA_BITS:
+        raise ApiError(
+            400,
+            f"Invalid PEM: the RSA key has {public_key.key_size} bits; between {MIN_RSA_BITS} and {MAX_RSA_BITS} "
+            "are accepted.",
+            "invalid_body",
+        )
+
+
+def _by_key_id(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Auth0 lists a client's credentials in key-id order (OBSERVED in 3 of 3 recorded lists, UNKNOWN rule)."""
+    return sorted(credentials, key=lambda cred: cred.get("kid") or "")
+
+
+def _apply_auth_methods(
+    conn: Any, client_id: str, methods: dict[str, Any] | None, created: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Create inline credentials (collected in ``created``) and check ``{"id": ...}`` references.
+
+    The client keeps references only: ``{"private_key_jwt": {"credentials": [{"id": ...}]}}``, in the order
+    given, as the recordings show.
+    """
     if methods is None:
         return None
-    existing = {c["id"]: c for c in store.list_credentials(conn, client_id)}
+    existing = {c["id"] for c in store.list_credentials(conn, client_id)}
     result: dict[str, Any] = {}
     for method, settings in methods.items():
-        creds = []
+        refs = []
         for spec in settings.get("credentials", []):
             if "id" in spec and len(spec) == 1:
-                found = existing.get(spec["id"])
-                if found is None:
+                if spec["id"] not in existing:
                     raise ApiError(404, f"Credential {spec['id']} not found.", "inexistent_credential")
-                creds.append(found)
+                refs.append({"id": spec["id"]})
             else:
-                cred = new_credential(spec)
-                store.insert_credential(conn, client_id, cred)
-                existing[cred["id"]] = cred
-                creds.append(cred)
-        result[method] = {"credentials": creds}
+                cred, pem = new_credential(spec)
+                store.insert_credential(conn, client_id, cred, pem)
+                existing.add(cred["id"])
+                created[cred["id"]] = cred
+                refs.append({"id": cred["id"]})
+        result[method] = {"credentials": refs}
     return result
 
 
@@ -403,13 +466,14 @@ async def create_client(call: Call) -> Response:
         else:
             doc[key] = value
     _check_rules(doc)
+    created: dict[str, dict[str, Any]] = {}
     with call.store.tx() as conn:
         store.insert_client(conn, doc, secret)
-        methods = _apply_auth_methods(conn, client_id, body.get("client_authentication_methods"))
+        methods = _apply_auth_methods(conn, client_id, body.get("client_authentication_methods"), created)
         if methods is not None:
             doc["client_authentication_methods"] = methods
             store.update_client(conn, doc, secret)
-    return json_response(render(call, doc, secret), 201)
+    return json_response(render(call, doc, secret, created=True, new_credentials=created), 201)
 
 
 def _check_rules(doc: dict[str, Any]) -> None:
@@ -484,14 +548,20 @@ async def get_client(call: Call) -> Response:
         raise client_not_found()
     doc, secret = found
     out = render(call, doc, secret, with_keys=may_see_keys(call))
-    return json_response(select_fields(out, query.get("fields"), query.get("include_fields")))
+    selected = select_fields(out, query.get("fields"), query.get("include_fields"))
+    if "signing_keys" in out and query.get("include_fields") is not False:
+        # OBSERVED: a field selection still answers the client's signing keys.
+        selected["signing_keys"] = out["signing_keys"]
+    return json_response(selected)
 
 
 async def update_client(call: Call) -> Response:
     body = validate_body(await call.body(), UPDATE_SCHEMA)
     client_id = call.param("id")
-    if "client_secret" in body and not (call.has_scope("update:client_keys") or call.has_scope("update:clients")):
+    # Auth0: "The client_secret and signing_key attributes can only be updated with the update:client_keys scope."
+    if "client_secret" in body and not call.has_scope("update:client_keys"):
         raise ApiError(403, "Insufficient scope, expected any of: update:client_keys", "insufficient_scope")
+    created: dict[str, dict[str, Any]] = {}
     with call.store.tx() as conn:
         found = store.get_client(conn, client_id)
         if found is None:
@@ -501,7 +571,7 @@ async def update_client(call: Call) -> Response:
             if key == "client_secret":
                 secret = value
             elif key == "client_authentication_methods":
-                methods = _apply_auth_methods(conn, client_id, value)
+                methods = _apply_auth_methods(conn, client_id, value, created)
                 if methods is None:
                     doc.pop(key, None)
                 else:
@@ -522,7 +592,7 @@ async def update_client(call: Call) -> Response:
                 doc[key] = value
         _check_rules(doc)
         store.update_client(conn, doc, secret)
-    return json_response(render(call, doc, secret))
+    return json_response(render(call, doc, secret, new_credentials=created))
 
 
 async def delete_client(call: Call) -> Response:
@@ -554,7 +624,7 @@ async def list_credentials(call: Call) -> Response:
         if store.get_client(conn, call.param("id")) is None:
             raise client_not_found()
         creds = store.list_credentials(conn, call.param("id"))
-    return json_response(creds)
+    return json_response(_by_key_id(creds))
 
 
 async def create_credential(call: Call) -> Response:
@@ -564,8 +634,8 @@ async def create_credential(call: Call) -> Response:
     with call.store.tx() as conn:
         if store.get_client(conn, call.param("id")) is None:
             raise client_not_found()
-        cred = new_credential(body)
-        store.insert_credential(conn, call.param("id"), cred)
+        cred, pem = new_credential(body)
+        store.insert_credential(conn, call.param("id"), cred, pem)
     return json_response(cred, 201)
 
 

@@ -117,6 +117,12 @@ def authorize(request: Request, tenant: Tenant, scopes: tuple[str, ...]) -> dict
     return claims
 
 
+#: Every Management API route's scopes, "any of" (``("GET", "/api/v2/clients/{id}") -> ("read:clients", ...)``),
+#: as Auth0's API reference lists them; keyed like the request counters. Field-level rules (a client's secret
+#: is shown only with read:client_keys and changed only with update:client_keys) live in the handlers.
+ROUTE_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def management_route(
     method: str, template: str, scopes: tuple[str, ...], handler: Handler, *, path: str | None = None
 ) -> Route:
@@ -126,6 +132,7 @@ def management_route(
     ``path`` the Starlette path when it differs (e.g. ``{id:path}``).
     """
     counter_key = API_PREFIX + template
+    ROUTE_SCOPES[(method, counter_key)] = scopes
 
     async def endpoint(request: Request) -> Response:
         tenant: Tenant = request.app.state.tenant
@@ -251,6 +258,25 @@ def select_fields(doc: dict[str, Any], fields: str | None, include: bool | None)
     if include is False:
         return {k: v for k, v in doc.items() if k not in wanted}
     return {k: v for k, v in doc.items() if k in wanted}
+
+
+# token_quota of clients and organizations (Auth0's fine-grained M2M token quotas).
+TOKEN_QUOTA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "properties": {
+        "client_credentials": {
+            "type": "object",
+            "properties": {
+                "enforce": {"type": "boolean"},
+                "per_day": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                "per_hour": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            },
+            "additionalProperties": False,
+        }
+    },
+    "required": ["client_credentials"],
+    "additionalProperties": False,
+}
 
 
 FIELDS_PROPERTIES: dict[str, Any] = {

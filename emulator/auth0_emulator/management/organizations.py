@@ -19,6 +19,7 @@ from auth0_emulator.errors import ApiError, grant_not_found, organization_not_fo
 from auth0_emulator.management.common import (
     PAGE_PROPERTIES,
     PAGE_TYPES,
+    TOKEN_QUOTA,
     Call,
     json_response,
     management_route,
@@ -65,22 +66,7 @@ ORG_PROPERTIES: dict[str, Any] = {
         "additionalProperties": {"type": ["string", "null"], "maxLength": 255},
         "description": "Metadata associated with the organization, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.",
     },
-    "token_quota": {
-        "type": ["object", "null"],
-        "properties": {
-            "client_credentials": {
-                "type": "object",
-                "properties": {
-                    "enforce": {"type": "boolean"},
-                    "per_day": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-                    "per_hour": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-                },
-                "additionalProperties": False,
-            }
-        },
-        "required": ["client_credentials"],
-        "additionalProperties": False,
-    },
+    "token_quota": TOKEN_QUOTA,
     "third_party_client_access": {"type": "string"},
     "is_app_entitlement_active": {"type": "boolean"},
 }

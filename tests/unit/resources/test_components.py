@@ -229,3 +229,68 @@ def test_protection_transform_protects_clients_and_grants_only(type_, custom, ex
         assert result is None
     else:
         assert result.opts.protect is expected and result.props == {"a": 1}
+
+
+def _public_pem(label: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = _KEYS.setdefault(label, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+_KEYS: dict = {}
+
+
+def _with_key_application(**fields) -> dict:
+    import copy
+
+    raw = copy.deepcopy(ESTATE)
+    raw["applications"].append({
+        "name": "partner-gateway",
+        "authentication_method": "private_key_jwt",
+        "public_keys": [
+            {"name": "2027-05", "pem": _public_pem("b"), "algorithm": "PS256", "expires_at": "2099-05-01T00:00:00Z"},
+            {"name": "2026-11", "pem": _public_pem("a")},
+        ],
+        "grants": [{"api": "billing", "scopes": ["read:invoices"]}],
+        **fields,
+    })
+    return raw
+
+
+def test_private_key_jwt_credentials_carry_the_public_keys_sorted_by_name_and_no_secret():
+    config = validate(_with_key_application(), "stacks/Pulumi.test.yaml")
+    seen = {}
+
+    def program():
+        estate = Estate("test", config)
+        assert estate.applications["partner-gateway"].client_secret is None
+        return asyncio.ensure_future(_store(seen, capture({"id": estate.applications["partner-gateway"].client_id})))
+
+    monitor = run(program)
+    creds = monitor.by_name(CREDENTIALS, "partner-gateway/credentials")
+    assert creds.inputs["authenticationMethod"] == "private_key_jwt"
+    keys = creds.inputs["privateKeyJwt"]["credentials"]
+    assert [k["name"] for k in keys] == ["2026-11", "2027-05"]
+    assert keys[0] == {"name": "2026-11", "credentialType": "public_key", "pem": _public_pem("a"), "algorithm": "RS256",
+                       "parseExpiryFromCert": False}
+    # Sent in the form the provider reads back, so that it never shows as a diff.
+    assert keys[1]["algorithm"] == "PS256" and keys[1]["expiresAt"] == "2099-05-01T00:00:00.000Z"
+    # Secret-based applications keep their method and have no keys.
+    assert "privateKeyJwt" not in monitor.by_name(CREDENTIALS, "billing-sync/credentials").inputs
+
+
+def test_token_quotas_are_sent_for_clients_and_managed_organizations_and_cleared_when_absent():
+    import copy
+
+    raw = _with_key_application(token_quota={"per_hour": 100, "per_day": 1000})
+    raw = copy.deepcopy(raw)
+    raw["organizations"]["acme"]["token_quota"] = {"per_day": 5000, "enforce": False}
+    monitor = deploy(raw)
+    client = monitor.by_name(CLIENT, "partner-gateway")
+    assert client.inputs["tokenQuota"] == {"clientCredentials": {"enforce": True, "perHour": 100, "perDay": 1000}}
+    org = monitor.by_name(ORG, "org/acme")
+    assert org.inputs["tokenQuota"] == {"clientCredentials": {"enforce": False, "perDay": 5000}}
+    # No quota configured: nothing is sent, which makes the provider clear a quota the tenant still has.
+    assert "tokenQuota" not in monitor.by_name(CLIENT, "billing-sync").inputs

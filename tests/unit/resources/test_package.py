@@ -248,7 +248,7 @@ def test_estate_construct_registers_the_python_components_and_returns_the_progra
     assert set(estate.inputs) == set(contract.RecordedEstate.__annotations__)
     billing = monitor.by_name(contract.M2M_APPLICATION_TYPE, "billing-sync")
     assert billing.parent_type == contract.ESTATE_TYPE
-    assert set(billing.inputs) == set(contract.RecordedApplication.__annotations__)
+    assert set(billing.inputs) == contract.RecordedApplication.__required_keys__
 
 
 def test_application_construct_returns_client_id_secret_grants_and_organizations():

@@ -77,3 +77,17 @@ def test_the_program_and_the_file_loader_refuse_alike(case):
     for line in corpus.expected(case, "stacks/Pulumi.dev.yaml"):
         without_line = line.split(": ", 1)
         assert without_line[1] in str(error.value)
+
+
+@pytest.mark.parametrize("project_file, named", [
+    ("name: quickstart\nruntime: python\n", "Pulumi.dev.yaml: "),                       # the quick start's layout
+    ("name: p\nruntime: python\nstackConfigDir: config/\n", "config/Pulumi.dev.yaml: "),
+    (None, "stacks/Pulumi.dev.yaml: "),                                                 # no project file: the default
+])
+def test_messages_name_the_stack_file_where_the_project_keeps_it(tmp_path, monkeypatch, project_file, named):
+    if project_file is not None:
+        (tmp_path / "Pulumi.yaml").write_text(project_file)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(pulumi.RunError) as error:
+        program_config({**ESTATE, "auth0-m2m:production": "yes"})
+    assert str(error.value).startswith(named), str(error.value)

@@ -1,197 +1,162 @@
-"""The access check (auth0_m2m.tools.access_check) against a token endpoint played by an httpx transport.
-
-The transport signs tokens like Auth0 (RS256, a `kid` published in the tenant's JWKS; `iss`, `aud`, `sub`,
-`azp`, `org_id`) and refuses like Auth0 (403 `access_denied` with an `error_description`), so the check's own
-parts are exercised: verification, comparison with the expected access, the matrix it prints.
-"""
+"""The access check's planning, credentials and quota accounting, against a fake token endpoint."""
 
 from __future__ import annotations
 
 import json
-import time
-from typing import Optional
-from urllib.parse import parse_qs
 
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from rich.console import Console
+from cryptography.hazmat.primitives import serialization
 
-from auth0_m2m import contract, validate
+from auth0_m2m import validate
 from auth0_m2m.tools.access_check import (
-    CheckRow,
-    Observation,
+    AccessCheckError,
+    KeyCredentials,
+    SecretCredentials,
     StackOutputs,
     TokenClient,
-    mismatches,
-    render_matrix,
+    credentials_for,
+    load_private_key,
+    parse_private_key_options,
+    parse_quota_header,
+    plan,
     run_check,
 )
 
-DOMAIN = "tenant.example.auth0.com"
-ORDERS = "https://orders.example.com/"
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+from ..model.test_credentials_and_quotas import public_pem, rsa_key
 
-CONFIG = validate(
-    {
-        "environment": "test",
-        "organizations": {"acme": {"id": "org_acme000000001"}, "globex": {"id": "org_globex00000001"}},
-        "apis": {"orders": {"identifier": ORDERS}},
-        "applications": [
-            {"name": "billing-sync", "default_organization": "acme",
-             "grants": [{"api": "orders", "organization_usage": "require", "organizations": ["acme"]}]},
-            {"name": "ledger", "grants": [{"api": "orders"}]},
-        ],
-    },
-    "stacks/Pulumi.test.yaml",
-)
-OUTPUTS = StackOutputs(
-    client_ids={"billing-sync": "cBILLING", "ledger": "cLEDGER"},
-    client_secrets={"billing-sync": "sBILLING", "ledger": "sLEDGER"},
-    organization_ids={"acme": "org_acme000000001", "globex": "org_globex00000001"},
-)
-
-
-def token(client_id: str, audience: str, org_id: Optional[str], key=KEY, kid: str = "k1", **claims) -> str:
-    now = int(time.time())
-    body = {"iss": f"https://{DOMAIN}/", "sub": f"{client_id}@clients", "aud": audience, "azp": client_id,
-            "iat": now, "exp": now + 86400, "gty": "client-credentials", **claims}
-    if org_id:
-        body["org_id"] = org_id
-    return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
-
-
-class TokenEndpoint:
-    """Answers client-credentials requests from a table: (client, audience, organization) -> org_id or refusal."""
-
-    def __init__(self, issued: dict, forge=None):
-        self.issued = issued
-        self.forge = forge or {}
-        self.requests: list[dict] = []
-        self.jwks_reads = 0
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/.well-known/jwks.json":
-            self.jwks_reads += 1
-            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
-            return httpx.Response(200, json={"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
-        assert request.url.path == "/oauth/token"
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        self.requests.append(form)
-        key = (form["client_id"], form["audience"], form.get("organization"))
-        if key in self.forge:
-            return httpx.Response(200, json={"access_token": self.forge[key], "token_type": "Bearer"})
-        if key not in self.issued:
-            return httpx.Response(403, json={"error": "access_denied",
-                                             "error_description": f"Service not found: {form['audience']}"})
-        return httpx.Response(200, json={"access_token": token(form["client_id"], form["audience"], self.issued[key]),
-                                         "token_type": "Bearer", "expires_in": 86400})
-
-    def client(self) -> TokenClient:
-        return TokenClient(DOMAIN, transport=httpx.MockTransport(self))
-
-
-# What Auth0 does for CONFIG: billing-sync's require grant takes acme (named or by default), ledger's deny grant
-# only tokens without organization.
-AS_CONFIGURED = {
-    ("cBILLING", ORDERS, None): "org_acme000000001",
-    ("cBILLING", ORDERS, "org_acme000000001"): "org_acme000000001",
-    ("cLEDGER", ORDERS, None): None,
-}
-
-
-def test_a_verified_token_and_a_refusal_are_observed_as_such():
-    endpoint = TokenEndpoint(AS_CONFIGURED)
-    tokens = endpoint.client()
-    assert tokens.request("cBILLING", "sBILLING", ORDERS, None) == Observation(True, "org_acme000000001",
-                                                                              "200 token verified")
-    refused = tokens.request("cBILLING", "sBILLING", ORDERS, "org_globex00000001")
-    assert refused == Observation(False, None, f"403 Service not found: {ORDERS}")
-    assert endpoint.requests[1] == {"grant_type": "client_credentials", "client_id": "cBILLING",
-                                    "client_secret": "sBILLING", "audience": ORDERS,
-                                    "organization": "org_globex00000001"}
-    assert "organization" not in endpoint.requests[0]
-    # The tenant's keys are read once and reused.
-    tokens.request("cLEDGER", "sLEDGER", ORDERS, None)
-    assert endpoint.jwks_reads == 1
-
-
-@pytest.mark.parametrize(
-    "forged, detail",
-    [
-        (token("cBILLING", ORDERS, None, key=OTHER_KEY), "no valid token: InvalidSignatureError: Signature verification failed"),
-        (token("cBILLING", "https://elsewhere/", None), "no valid token: InvalidAudienceError: Audience doesn't match"),
-        (token("cBILLING", ORDERS, None, iss="https://evil.example.com/"), "no valid token: InvalidIssuerError: Invalid issuer"),
-        (token("cBILLING", ORDERS, None, kid="unknown"), "no valid token"),
-        (token("cOTHER", ORDERS, None), "token names another client"),
+SOURCE = "stacks/Pulumi.dev.yaml"
+RAW = {
+    "environment": "dev",
+    "organizations": {"acme": {"id": "org_acme0001"}},
+    "apis": {"orders": {"identifier": "https://orders.example.com/"}},
+    "applications": [
+        {"name": "secretive", "grants": [{"api": "orders", "organization_usage": "allow", "organizations": ["acme"]}]},
+        {"name": "keyed", "authentication_method": "private_key_jwt",
+         "public_keys": [{"name": "k1", "pem": public_pem(rsa_key("a")), "algorithm": "PS256"}],
+         "grants": [{"api": "orders"}]},
     ],
-    ids=["signature", "audience", "issuer", "unknown key", "another client"],
+}
+OUTPUTS = StackOutputs(
+    client_ids={"secretive": "S" * 32, "keyed": "K" * 32},
+    client_secrets={"secretive": "s3cret-value-never-printed"},
+    organization_ids={"acme": "org_acme0001"},
 )
-def test_a_token_that_does_not_verify_is_a_difference_not_a_crash(forged, detail):
-    endpoint = TokenEndpoint(AS_CONFIGURED, forge={("cLEDGER", ORDERS, None): forged})
-    observation = endpoint.client().request("cLEDGER", "sLEDGER", ORDERS, None)
-    assert observation.allowed and not observation.verified
-    assert detail in observation.detail
-    rows = run_check(CONFIG, OUTPUTS, endpoint.client())
-    (wrong,) = mismatches(rows)
-    assert (wrong.expectation.application, wrong.expectation.requested_organization) == ("ledger", None)
 
 
-def test_every_request_of_the_matrix_matches_a_tenant_that_does_what_the_config_says():
-    endpoint = TokenEndpoint(AS_CONFIGURED)
-    rows = run_check(CONFIG, OUTPUTS, endpoint.client())
-    # 2 applications x 1 API x (no organization + 2 organizations)
-    assert len(rows) == 6 and len(endpoint.requests) == 6
-    assert mismatches(rows) == []
+@pytest.fixture
+def config():
+    return validate(RAW, SOURCE)
 
 
-def test_a_tenant_that_grants_more_than_the_config_is_reported():
-    too_much = {**AS_CONFIGURED, ("cBILLING", ORDERS, "org_globex00000001"): "org_globex00000001"}
-    rows = run_check(CONFIG, OUTPUTS, TokenEndpoint(too_much).client())
-    (wrong,) = mismatches(rows)
-    assert wrong.expectation.requested_organization == "globex"
-    assert not wrong.expectation.allowed and wrong.observation.allowed
+def test_private_key_options_accept_files_and_variables_and_refuse_the_rest():
+    assert parse_private_key_options(["a=keys/a.pem", "b=env:B_KEY c=/abs/c.pem"]) == {
+        "a": "keys/a.pem", "b": "env:B_KEY", "c": "/abs/c.pem"}
+    with pytest.raises(AccessCheckError, match="expected APPLICATION=PATH or APPLICATION=env:VARIABLE"):
+        parse_private_key_options(["just-a-path.pem"])
 
 
-def test_an_organization_without_a_known_id_is_not_requested():
-    outputs = StackOutputs(OUTPUTS.client_ids, OUTPUTS.client_secrets, {"acme": "org_acme000000001"})
-    endpoint = TokenEndpoint(AS_CONFIGURED)
-    rows = run_check(CONFIG, outputs, endpoint.client())
-    unchecked = [r for r in rows if r.observation is None]
-    assert {r.expectation.requested_organization for r in unchecked} == {"globex"}
-    assert all(r.matches for r in unchecked)
-    assert len(endpoint.requests) == 4
+def test_private_keys_load_from_a_file_or_a_variable_and_must_be_unencrypted_rsa(tmp_path, monkeypatch):
+    pem = rsa_key("a").private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+    (tmp_path / "k.pem").write_text(pem)
+    assert load_private_key("keyed", str(tmp_path / "k.pem")).key_size == 2048
+    monkeypatch.setenv("KEYED_KEY", pem)
+    assert load_private_key("keyed", "env:KEYED_KEY").key_size == 2048
+    with pytest.raises(AccessCheckError, match="environment variable NOPE is not set"):
+        load_private_key("keyed", "env:NOPE")
+    encrypted = rsa_key("a").private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.BestAvailableEncryption(b"pw")).decode()
+    (tmp_path / "e.pem").write_text(encrypted)
+    with pytest.raises(AccessCheckError, match="is encrypted"):
+        load_private_key("keyed", str(tmp_path / "e.pem"))
 
 
-def test_outputs_are_read_by_the_contracts_keys():
-    outputs = StackOutputs.from_json({
-        contract.OUTPUT_APPLICATIONS: {"billing-sync": {"client_id": "cBILLING", "grant_ids": {}}},
-        contract.OUTPUT_CLIENT_SECRETS: {"billing-sync": "sBILLING"},
-        contract.OUTPUT_ORGANIZATION_IDS: {"acme": "org_acme000000001"},
-        contract.OUTPUT_ENVIRONMENT: "test",
-    })
-    assert outputs == StackOutputs({"billing-sync": "cBILLING"}, {"billing-sync": "sBILLING"},
-                                   {"acme": "org_acme000000001"})
+def test_credentials_match_the_key_to_a_public_key_and_its_algorithm(config):
+    creds, missing = credentials_for(config, OUTPUTS, {"keyed": rsa_key("a")})
+    assert isinstance(creds["secretive"], SecretCredentials)
+    key = creds["keyed"]
+    assert isinstance(key, KeyCredentials) and (key.algorithm, key.key_name) == ("PS256", "k1")
+    assert missing == {}
+    assert "s3cret" not in repr(creds["secretive"]) and "PRIVATE" not in repr(key)
+    with pytest.raises(AccessCheckError, match="belongs to none of its public keys \\(k1\\)"):
+        credentials_for(config, OUTPUTS, {"keyed": rsa_key("b")})
+    with pytest.raises(AccessCheckError, match="authenticates with a client secret, not a key"):
+        credentials_for(config, OUTPUTS, {"secretive": rsa_key("a")})
+    _, missing = credentials_for(config, OUTPUTS, {})
+    assert missing == {"keyed": "private_key_jwt: no private key given (--private-key keyed=PATH or =env:VARIABLE)"}
 
 
-def rendered(rows: list[CheckRow]) -> str:
-    console = Console(record=True, width=200)
-    console.print(render_matrix(rows, CONFIG, OUTPUTS, title="Access check: stack test"))
-    return console.export_text()
+def test_the_assertion_is_what_auth0_verifies(config):
+    creds, _ = credentials_for(config, OUTPUTS, {"keyed": rsa_key("a")})
+    form = creds["keyed"].form("https://tenant.example.com/")
+    assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    header = jwt.get_unverified_header(form["client_assertion"])
+    claims = jwt.decode(form["client_assertion"], rsa_key("a").public_key(), algorithms=["PS256"],
+                        audience="https://tenant.example.com/")
+    assert header["kid"] == config.applications[1].public_keys[0].key_id
+    assert claims["iss"] == claims["sub"] == "K" * 32
+    assert claims["exp"] - claims["iat"] <= 300 and claims["jti"]
 
 
-def test_the_matrix_names_outcomes_by_organization_and_says_what_was_expected():
-    too_much = {**AS_CONFIGURED, ("cBILLING", ORDERS, "org_globex00000001"): "org_globex00000001"}
-    text = rendered(run_check(CONFIG, OUTPUTS, TokenEndpoint(too_much).client()))
-    billing = next(line for line in text.splitlines() if "billing-sync" in line)
-    assert "token:acme" in billing
-    assert "token:globex (expected refused)" in billing
-    ledger = next(line for line in text.splitlines() if "ledger" in line)
-    assert ledger.split("│")[3].strip() == "token" and "refused" in ledger
+def test_quota_header_parses_every_bucket():
+    buckets = parse_quota_header("b=per_hour;q=10;r=7;t=3540,b=per_day;q=50;r=47;t=43200")
+    assert {n: (b.limit, b.remaining, b.resets_in) for n, b in buckets.items()} == {
+        "per_hour": (10, 7, 3540), "per_day": (50, 47, 43200)}
 
 
-def test_no_secret_reaches_the_matrix():
-    text = rendered(run_check(CONFIG, OUTPUTS, TokenEndpoint(AS_CONFIGURED).client()))
-    assert "sBILLING" not in text and "sLEDGER" not in text
+class FakeTenant:
+    """A token endpoint with a client quota, issuing unsigned-checkable tokens."""
+
+    def __init__(self, per_hour: int):
+        self.per_hour, self.used, self.requests = per_hour, 0, 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/jwks.json":
+            return httpx.Response(200, json={"keys": []})
+        self.requests += 1
+        header = {"Auth0-Client-Quota-Limit": f"b=per_hour;q={self.per_hour};r={max(self.per_hour - self.used - 1, 0)};t=600"}
+        if self.used >= self.per_hour:
+            return httpx.Response(429, json={"error": "too_many_requests", "error_description": "Client quota exceeded"},
+                                  headers=header)
+        self.used += 1
+        return httpx.Response(403, json={"error": "access_denied", "error_description": "refused for the test"},
+                              headers=header)
+
+
+def client_for(fake: FakeTenant) -> TokenClient:
+    tokens = TokenClient("tenant.example.com")
+    tokens._http = httpx.Client(base_url="https://tenant.example.com", transport=httpx.MockTransport(fake.handler))
+    return tokens
+
+
+def test_the_budget_is_checked_before_any_request(config):
+    fake = FakeTenant(per_hour=100)
+    creds, missing = credentials_for(config, OUTPUTS, {"keyed": rsa_key("a")})
+    expectations = plan(config)
+    assert len(expectations) == 4  # 2 applications x 1 API x (no organization, acme)
+    with pytest.raises(AccessCheckError, match="needs 4 token requests, over the budget of 3"):
+        run_check(config, OUTPUTS, client_for(fake), creds, expectations, missing, budget=3)
+    assert fake.requests == 0
+
+
+def test_the_check_keeps_a_quota_reserve_and_reports_its_use(config):
+    fake = FakeTenant(per_hour=2)
+    creds, missing = credentials_for(config, OUTPUTS, {})
+    report = run_check(config, OUTPUTS, client_for(fake), creds, plan(config, ["secretive"]), missing, quota_reserve=1)
+    # secretive: 2 requests planned; the first leaves 1 of 2, which is the reserve: the second is skipped.
+    assert fake.requests == 1 and report.requested == 1
+    assert [r.skipped for r in report.rows] == [None, "skipped: application secretive: per_hour quota down to its reserve (1)"]
+    usage = report.quota[0]
+    assert (usage.kind, usage.name, usage.requested) == ("application", "secretive", 0)  # a refused token is not used
+
+
+def test_a_quota_429_is_not_a_difference(config):
+    fake = FakeTenant(per_hour=0)
+    creds, missing = credentials_for(config, OUTPUTS, {})
+    report = run_check(config, OUTPUTS, client_for(fake), creds, plan(config, ["secretive"]), missing, quota_reserve=0)
+    assert fake.requests == 1, "after a quota 429 the application's other requests are not made"
+    assert all(r.matches for r in report.rows)
+    assert report.rows[0].skipped == "not checked: 429 Client quota exceeded"
+    assert report.quota[0].exhausted

@@ -193,7 +193,7 @@ def test_report_escapes_values_from_the_stack_file(project):
     result = run("report", "--project-dir", str(project), "--stack", "dev")
     assert result.exit_code == 0, result.stderr
     assert_inert(result.stdout)
-    assert render(result.stdout).count("<tr>") == 4  # the header and three grants
+    assert render(result.stdout).count("<tr>") == 8  # each table: a header; three grants, three applications
     assert "``https://orders.example/`x`\\|y``" in result.stdout
 
 

@@ -82,3 +82,23 @@ def test_state_written_before_grants_recorded_their_api_asks_for_one_up():
 
 def test_a_stack_without_components_has_no_scopes():
     assert scopes_from_state(deployment()) == []
+
+
+def test_a_private_key_jwt_application_is_checked_with_its_recorded_public_keys():
+    from auth0_m2m.tools.access_check import KeyCredentials, credentials_for
+
+    from ..model.test_credentials_and_quotas import public_pem, rsa_key
+
+    resources = application("urn:pulumi:dev::p::", STACK, "partner", grant("deny"))
+    resources[0]["inputs"].update(
+        authentication_method="private_key_jwt",
+        public_keys=[{"name": "2026-11", "algorithm": "PS256", "pem": public_pem(rsa_key("a"))}],
+        token_quota={"per_hour": 10, "enforce": True},
+    )
+    resources[2]["outputs"] = {"clientSecret": secret("")}  # no usable secret for a key application
+    (scope,) = scopes_from_state(deployment(*resources))
+    app = scope.config.application("partner")
+    assert not app.uses_secret and app.public_keys[0].algorithm.value == "PS256" and app.token_quota.per_hour == 10
+    assert scope.outputs.client_secrets == {}
+    credentials, missing = credentials_for(scope.config, scope.outputs, {"partner": rsa_key("a")})
+    assert isinstance(credentials["partner"], KeyCredentials) and missing == {}

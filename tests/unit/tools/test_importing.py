@@ -24,9 +24,15 @@ ORGS = {"org_acme1": "acme", "org_globex1": "globex", "org_initech1": "initech"}
 class FakeTenant:
     """The Management API reads the index makes, over in-memory objects."""
 
-    def __init__(self, clients: list[dict], grants: list[dict], links: dict[str, list[str]]):
+    def __init__(self, clients: list[dict], grants: list[dict], links: dict[str, list[str]],
+                 credentials: Optional[dict[str, list[dict]]] = None):
         self._clients, self._grants, self._links = clients, grants, links
+        self._credentials = credentials or {}
         self.reads = 0
+
+    def credentials(self, client_id):
+        self.reads += 1
+        return copy.deepcopy(self._credentials.get(client_id, []))
 
     def clients(self):
         self.reads += 1
@@ -61,10 +67,11 @@ def grant(grant_id: str, client_id: str, audience: str, **fields) -> dict:
             **fields}
 
 
-def tenant(*apps: tuple[dict, list[dict]], links: Optional[dict] = None) -> FakeTenant:
+def tenant(*apps: tuple[dict, list[dict]], links: Optional[dict] = None,
+           credentials: Optional[dict[str, list[dict]]] = None) -> FakeTenant:
     clients = [c for c, _ in apps] + [client(OWN, "Deploy Credential")]
     grants = [g for _, gs in apps for g in gs]
-    return FakeTenant(clients, grants, links or {})
+    return FakeTenant(clients, grants, links or {}, credentials)
 
 
 def plan(fake: FakeTenant, existing: Optional[ExistingEstate] = None, **options):
@@ -142,13 +149,16 @@ def test_other_clients_and_the_importing_credential_are_left_alone():
 UNSUPPORTED = [
     ("extra grant types", {"grant_types": ["client_credentials", "password"]}, {},
      "grant types besides client_credentials: password", True),
-    ("private key JWT", {"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_1"}]}},
-                         "token_endpoint_auth_method": None}, {},
-     "authenticates with private_key_jwt", False),
+    ("private key JWT with a credential not registered",
+     {"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_1"}]}},
+      "token_endpoint_auth_method": None}, {},
+     "private_key_jwt credential cred_1 is attached but not registered", False),
+    ("TLS client authentication", {"client_authentication_methods": {"tls_client_auth": {"credentials": [{"id": "c"}]}},
+                                   "token_endpoint_auth_method": None}, {},
+     "authenticates with tls_client_auth, which the stack file does not support", False),
     ("no authentication method", {"token_endpoint_auth_method": None}, {},
      "no token endpoint authentication method", True),
     ("third party", {"is_first_party": False}, {}, "a third-party application", True),
-    ("token quota", {"token_quota": {"client_credentials": {"per_day": 10}}}, {}, "a token quota", True),
     ("all scopes", {}, {"allow_all_scopes": True}, "allows every scope of the API (allow_all_scopes)", True),
     ("authorization details", {}, {"authorization_details_types": ["payment"]}, "authorization_details_types", True),
     ("user grant", {}, {"subject_type": "user"}, "has subject type 'user'", True),
@@ -333,3 +343,105 @@ def test_an_application_a_strict_import_found_different_is_skipped_or_imported_w
     assert reasons == ["settings the stack file cannot express (-crossOriginAuth,logoUri)"]
     forced = plan(make(), differing={"c1": "-crossOriginAuth,logoUri"}, include_unsupported=True)
     assert [e["name"] for e in forced.entries] == ["fine", "odd"]
+
+
+# --- private_key_jwt applications and token quotas ----------------------------------------------------------
+
+def _public_pem(bits: int = 2048) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _known(pem: str, pem_file: Optional[str] = None):
+    from auth0_m2m.model.keys import inspect_public_key
+    from auth0_m2m.tools.public_keys import KnownKey
+
+    return KnownKey(key_id=inspect_public_key(pem).key_id, pem=pem, pem_file=pem_file, is_certificate=False,
+                    source=pem_file or "inline")
+
+
+KEY_CLIENT = {"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_b"}, {"id": "cred_a"}]}},
+              "token_endpoint_auth_method": None}
+
+
+def _key_tenant(names=("2027-05", "2026-11"), algs=("PS256", "RS256"), expiry="2099-01-31T00:00:00.000Z"):
+    pems = [_public_pem(), _public_pem()]
+    known = [_known(pems[0], "keys/gw-b.pub.pem"), _known(pems[1])]
+    credentials = [
+        {"id": "cred_b", "credential_type": "public_key", "kid": known[0].key_id, "alg": algs[0], "name": names[0],
+         "expires_at": expiry},
+        {"id": "cred_a", "credential_type": "public_key", "kid": known[1].key_id, "alg": algs[1], "name": names[1]},
+    ]
+    fake = tenant((client("c1", "Partner Gateway", **KEY_CLIENT), [grant("g1", "c1", ORDERS)]),
+                  credentials={"c1": credentials})
+    return fake, {k.key_id: k for k in known}, pems
+
+
+def test_a_private_key_jwt_application_is_imported_with_the_public_keys_given():
+    fake, keys, pems = _key_tenant()
+    result = plan(fake, keys=keys, key_files=lambda path: {"keys/gw-b.pub.pem": pems[0]}[path])
+    assert not result.skipped
+    [entry] = result.entries
+    assert entry["authentication_method"] == "private_key_jwt"
+    # By name (the program's order), whatever order Auth0 attached them in; a key in the repository by its path.
+    assert entry["public_keys"] == [
+        {"name": "2026-11", "pem": pems[1]},
+        {"name": "2027-05", "pem_file": "keys/gw-b.pub.pem", "algorithm": "PS256", "expires_at": "2099-01-31T00:00:00Z"},
+    ]
+    # The file as written reads back as Pulumi reads it (a multi-line PEM, an expiry that must stay a string).
+    from auth0_m2m.model.loading import read_stack_bytes
+
+    text = written(result)
+    config = read_stack_bytes(text.encode(), "stack", "auth0-m2m").validate(
+        key_files=lambda path: {"keys/gw-b.pub.pem": pems[0]}[path])
+    keys_read = config.applications[0].public_keys
+    assert [k.key_id for k in keys_read] == [_known(pems[1]).key_id, _known(pems[0]).key_id]
+    assert keys_read[1].expires_at.isoformat() == "2099-01-31T00:00:00+00:00"
+
+
+def test_a_private_key_jwt_application_whose_keys_are_not_all_given_is_skipped_with_the_missing_ones():
+    fake, keys, _ = _key_tenant()
+    one = dict([next(iter(keys.items()))])
+    result = plan(fake, keys=one, key_files=lambda path: _public_pem())
+    assert not result.entries
+    [(app, reasons)] = result.skipped
+    [reason] = reasons
+    assert "Auth0 never returns a registered public key" in reason and "'2026-11'" in reason
+    assert "--public-keys DIR" in reason
+    assert not plan(_key_tenant()[0], include_unsupported=True).entries, "no key, no import, even when forced"
+
+
+def test_a_credential_name_the_stack_file_refuses_is_renamed_only_when_forced():
+    fake, keys, pems = _key_tenant(names=("Partner key (new)", "2026-11"))
+    reader = lambda path: pems[0]  # noqa: E731
+    [(app, reasons)] = plan(fake, keys=keys, key_files=reader).skipped
+    assert "credential name 'Partner key (new)' is not a key name" in reasons[0]
+    forced = plan(fake, keys=keys, key_files=reader, include_unsupported=True)
+    assert [k["name"] for k in forced.entries[0]["public_keys"]] == ["2026-11", "Partner-key-new"]
+    assert "registers that key again as 'Partner-key-new'" in forced.applications[0].adjustments[0]
+
+
+def test_token_quotas_are_imported():
+    quota = {"token_quota": {"client_credentials": {"per_hour": 10, "per_day": 100, "enforce": False}}}
+    only_daily = {"token_quota": {"client_credentials": {"per_day": 50, "enforce": True}}}
+    fake = tenant((client("c1", "Capped", **quota), [grant("g1", "c1", ORDERS)]),
+                  (client("c2", "Daily", **only_daily), [grant("g2", "c2", ORDERS)]))
+    entries = {e["name"]: e for e in plan(fake).entries}
+    assert entries["capped"]["token_quota"] == {"per_hour": 10, "per_day": 100, "enforce": False}
+    assert entries["daily"]["token_quota"] == {"per_day": 50}
+
+
+def test_a_quota_or_description_the_stack_file_refuses_skips_the_application_with_the_gates_message():
+    odd_quota = {"token_quota": {"client_credentials": {"per_hour": 100, "per_day": 10}}}
+    fake = tenant((client("c1", "Odd Quota", **odd_quota), [grant("g1", "c1", ORDERS)]),
+                  (client("c2", "Long Text", description="x" * 200), [grant("g2", "c2", ORDERS)]),
+                  (client("c3", "Fine"), [grant("g3", "c3", ORDERS)]))
+    result = plan(fake)
+    assert [e["name"] for e in result.entries] == ["fine"]
+    reasons = {app.name: " ".join(r) for app, r in result.skipped}
+    assert "per_hour 100 exceeds per_day 10" in reasons["Odd Quota"]
+    assert "field 'description': 'xxxx" in reasons["Long Text"] and "is longer than 140 characters (200)" in reasons["Long Text"]

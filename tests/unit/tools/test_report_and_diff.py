@@ -101,3 +101,97 @@ def test_diff_command_compares_git_revisions(tmp_path, monkeypatch):
     assert "### M2M access diff: stack `dev`" in result.output
     assert "| ⚠️ loosens | `report-exporter` | `reporting` | organizations authorized: umbrella |" in result.output
     assert "| `report-exporter` | `reporting` | `umbrella` | `refused` | `token:umbrella` |" in result.output
+
+
+# --- Credentials and token quotas ----------------------------------------------------------------------------
+
+def _pem(label: str) -> str:
+    from ..model.test_credentials_and_quotas import public_pem, rsa_key
+
+    return public_pem(rsa_key(label))
+
+
+def keyed(keys: dict[str, str], **app_fields) -> dict:
+    """BASE with its application on private_key_jwt, keys name -> key label."""
+    def change(raw):
+        raw["applications"][0].update(
+            authentication_method="private_key_jwt",
+            public_keys=[{"name": name, "pem": _pem(label)} for name, label in keys.items()],
+            **app_fields,
+        )
+    return changed(change)
+
+
+def test_report_shows_how_each_application_authenticates_and_its_quotas():
+    from auth0_m2m.tools.report import report_json
+
+    raw = keyed({"2026-11": "a"}, token_quota={"per_hour": 100, "per_day": 1000})
+    raw["organizations"]["initech"] = {"manage": True, "token_quota": {"per_day": 5000, "enforce": False}}
+    config = validate(raw, SOURCE)
+    key = config.applications[0].public_keys[0]
+    markdown = report_markdown(config, "prod").replace("\\", "")  # as rendered: without the Markdown escapes
+    assert f"| `billing-sync` | private_key_jwt | 2026-11 (RS256, kid {key.key_id[:12]}…, no expiry) |" in markdown
+    assert "100/hour, 1000/day |" in markdown
+    assert "| `initech` | 5000/day (not enforced) |" in markdown
+    html = render_html(config, "prod")
+    assert "100/hour, 1000/day" in html and "5000/day (not enforced)" in html
+    data = report_json(config, "prod", SOURCE)
+    assert data["applications"][0]["public_keys"][0] == {"name": "2026-11", "algorithm": "RS256", "key_id": key.key_id,
+                                                          "expires_at": None}
+    assert data["organization_quotas"] == {"initech": {"per_hour": None, "per_day": 5000, "enforce": False}}
+
+
+DIFF_CREDENTIAL_CASES = [
+    ("key added for a rotation", keyed({"2026-11": "a"}), keyed({"2026-11": "a", "2027-05": "b"}), 55, "public key added: 2027-05"),
+    ("old key removed", keyed({"2026-11": "a", "2027-05": "b"}), keyed({"2027-05": "b"}), 22, "public key removed: 2026-11"),
+    ("secret to keys", changed(lambda r: None), keyed({"2026-11": "a"}), 28,
+     "authentication client_secret_post -> private_key_jwt: the client secret stops working"),
+    ("keys to secret", keyed({"2026-11": "a"}), changed(lambda r: None), 56,
+     "authentication private_key_jwt -> client_secret_post: a client secret is issued and exported"),
+    ("quota added", changed(lambda r: None), changed(lambda r: r["applications"][0].update(token_quota={"per_hour": 10})),
+     27, "token quota added: 10/hour"),
+    ("quota removed", changed(lambda r: r["applications"][0].update(token_quota={"per_hour": 10})), changed(lambda r: None),
+     40, "token quota removed (was 10/hour)"),
+    ("quota raised", changed(lambda r: r["applications"][0].update(token_quota={"per_hour": 10})),
+     changed(lambda r: r["applications"][0].update(token_quota={"per_hour": 20})), 40, "token quota raised: 10/hour -> 20/hour"),
+    ("organization quota lowered",
+     changed(lambda r: r["organizations"].update(initech={"manage": True, "token_quota": {"per_day": 100}})),
+     changed(lambda r: r["organizations"].update(initech={"manage": True, "token_quota": {"per_day": 50}})),
+     27, "organization initech: token quota lowered: 100/day -> 50/day"),
+]
+
+
+@pytest.mark.parametrize("base, head, risk, summary", [c[1:] for c in DIFF_CREDENTIAL_CASES],
+                         ids=[c[0] for c in DIFF_CREDENTIAL_CASES])
+def test_credential_and_quota_changes_are_in_the_diff(base, head, risk, summary):
+    changes = config_changes(validate(base, SOURCE), validate(head, SOURCE))
+    found = [c for c in changes if c.risk == risk and c.summary.startswith(summary)]
+    assert found, changes
+    assert found[0].loosens == (risk in (55, 56, 40))
+
+
+def test_diff_reads_public_key_files_at_each_revision(tmp_path, monkeypatch):
+    """pem_file is read at the base revision for the base, and from the working tree for the head; a stack
+    whose key file alone changed is a changed stack."""
+    repo = tmp_path / "repo"
+    (repo / "stacks").mkdir(parents=True)
+    (repo / "keys").mkdir()
+    (repo / "Pulumi.yaml").write_text(open("Pulumi.yaml").read())
+    stack = repo / "stacks" / "Pulumi.dev.yaml"
+    stack.write_text(open("stacks/Pulumi.local.yaml").read().replace(
+        "    - name: ledger-reconciler\n",
+        "    - name: ledger-reconciler\n      authentication_method: private_key_jwt\n"
+        "      public_keys: [{name: current, pem_file: keys/ledger.pub.pem}]\n",
+    ))
+    (repo / "keys" / "ledger.pub.pem").write_text(_pem("a"))
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
+    (repo / "keys" / "ledger.pub.pem").write_text(_pem("b"))  # a new key under the same name
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(main, ["diff", "--base", "HEAD"])
+    assert result.exit_code == 0, result.output
+    assert "| changes | `ledger-reconciler` | - | public key changed: current (RS256, kid" in result.output.replace("\\", "")
+    stacks = CliRunner().invoke(main, ["stacks", "--base", "HEAD", "--json"])
+    assert '"stack": "dev"' in stacks.output and "public key files" in stacks.output

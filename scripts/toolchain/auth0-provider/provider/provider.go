@@ -18,6 +18,9 @@
 //   - a client grant's diff follows Auth0's semantics (grants.go);
 //   - AUTH0_M2M_READ_ONLY makes every write fail (readonly.go), for the updates that may only read.
 //
+// One addition of the project's own: the data source auth0_m2m_build (build_marker.go), by which a program
+// tells this build from the official one.
+//
 // Property names, types and secrets come from the Terraform schema through the bridge, as they do for the
 // official build.
 package provider
@@ -35,6 +38,7 @@ const managedByPulumi = "Managed by Pulumi"
 // Provider returns the bridge configuration for the auth0 provider at the given version.
 func Provider(version string) tfbridge.ProviderInfo {
 	tf := shim.NewProvider()
+	addBuildMarker(tf, version)
 	normalizeClientGrantDiffs(tf.ResourcesMap["auth0_client_grant"])
 	readOnlyIfAsked(tf)
 	prov := tfbridge.ProviderInfo{
