@@ -118,7 +118,7 @@ def test_each_provider_is_asked_separately():
     def program():
         tenant = pulumi.ProviderResource("auth0", "tenant", {}, pulumi.ResourceOptions(version=PROVIDER_VERSION))
         Estate("test", validate(estate(2), "test"), opts=pulumi.ResourceOptions(provider=tenant))
-        Estate("other", validate({**estate(2), "environment": "other"}, "test"))
+        Estate("other", validate({**estate(2), "environment": "other"}, "test"), name_scope="other")
 
     monitor = run(program)
     assert [token for token, _ in monitor.call_versions].count(PROVIDER_BUILD_FUNCTION) == 2

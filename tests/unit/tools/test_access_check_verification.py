@@ -22,6 +22,7 @@ from auth0_m2m import contract, validate
 from auth0_m2m.tools.access_check import (
     CheckRow,
     Observation,
+    SecretCredentials,
     StackOutputs,
     TokenClient,
     mismatches,
@@ -102,19 +103,29 @@ AS_CONFIGURED = {
 }
 
 
+
+def request(tokens, client_id: str, secret: str, audience: str, organization):
+    """One token request of the check, as it makes them: post, then observe the answer."""
+    credentials = SecretCredentials(client_id, secret)
+    return tokens.observe(credentials, tokens.post(credentials, audience, organization), audience)
+
+
+def rows_of(config, outputs, tokens):
+    return run_check(config, outputs, tokens).rows
+
 def test_a_verified_token_and_a_refusal_are_observed_as_such():
     endpoint = TokenEndpoint(AS_CONFIGURED)
     tokens = endpoint.client()
-    assert tokens.request("cBILLING", "sBILLING", ORDERS, None) == Observation(True, "org_acme000000001",
+    assert request(tokens, "cBILLING", "sBILLING", ORDERS, None) == Observation(True, "org_acme000000001",
                                                                               "200 token verified")
-    refused = tokens.request("cBILLING", "sBILLING", ORDERS, "org_globex00000001")
+    refused = request(tokens, "cBILLING", "sBILLING", ORDERS, "org_globex00000001")
     assert refused == Observation(False, None, f"403 Service not found: {ORDERS}")
     assert endpoint.requests[1] == {"grant_type": "client_credentials", "client_id": "cBILLING",
                                     "client_secret": "sBILLING", "audience": ORDERS,
                                     "organization": "org_globex00000001"}
     assert "organization" not in endpoint.requests[0]
     # The tenant's keys are read once and reused.
-    tokens.request("cLEDGER", "sLEDGER", ORDERS, None)
+    request(tokens, "cLEDGER", "sLEDGER", ORDERS, None)
     assert endpoint.jwks_reads == 1
 
 
@@ -131,17 +142,17 @@ def test_a_verified_token_and_a_refusal_are_observed_as_such():
 )
 def test_a_token_that_does_not_verify_is_a_difference_not_a_crash(forged, detail):
     endpoint = TokenEndpoint(AS_CONFIGURED, forge={("cLEDGER", ORDERS, None): forged})
-    observation = endpoint.client().request("cLEDGER", "sLEDGER", ORDERS, None)
+    observation = request(endpoint.client(), "cLEDGER", "sLEDGER", ORDERS, None)
     assert observation.allowed and not observation.verified
     assert detail in observation.detail
-    rows = run_check(CONFIG, OUTPUTS, endpoint.client())
+    rows = rows_of(CONFIG, OUTPUTS, endpoint.client())
     (wrong,) = mismatches(rows)
     assert (wrong.expectation.application, wrong.expectation.requested_organization) == ("ledger", None)
 
 
 def test_every_request_of_the_matrix_matches_a_tenant_that_does_what_the_config_says():
     endpoint = TokenEndpoint(AS_CONFIGURED)
-    rows = run_check(CONFIG, OUTPUTS, endpoint.client())
+    rows = rows_of(CONFIG, OUTPUTS, endpoint.client())
     # 2 applications x 1 API x (no organization + 2 organizations)
     assert len(rows) == 6 and len(endpoint.requests) == 6
     assert mismatches(rows) == []
@@ -149,7 +160,7 @@ def test_every_request_of_the_matrix_matches_a_tenant_that_does_what_the_config_
 
 def test_a_tenant_that_grants_more_than_the_config_is_reported():
     too_much = {**AS_CONFIGURED, ("cBILLING", ORDERS, "org_globex00000001"): "org_globex00000001"}
-    rows = run_check(CONFIG, OUTPUTS, TokenEndpoint(too_much).client())
+    rows = rows_of(CONFIG, OUTPUTS, TokenEndpoint(too_much).client())
     (wrong,) = mismatches(rows)
     assert wrong.expectation.requested_organization == "globex"
     assert not wrong.expectation.allowed and wrong.observation.allowed
@@ -158,7 +169,7 @@ def test_a_tenant_that_grants_more_than_the_config_is_reported():
 def test_an_organization_without_a_known_id_is_not_requested():
     outputs = StackOutputs(OUTPUTS.client_ids, OUTPUTS.client_secrets, {"acme": "org_acme000000001"})
     endpoint = TokenEndpoint(AS_CONFIGURED)
-    rows = run_check(CONFIG, outputs, endpoint.client())
+    rows = rows_of(CONFIG, outputs, endpoint.client())
     unchecked = [r for r in rows if r.observation is None]
     assert {r.expectation.requested_organization for r in unchecked} == {"globex"}
     assert all(r.matches for r in unchecked)
@@ -184,7 +195,7 @@ def rendered(rows: list[CheckRow]) -> str:
 
 def test_the_matrix_names_outcomes_by_organization_and_says_what_was_expected():
     too_much = {**AS_CONFIGURED, ("cBILLING", ORDERS, "org_globex00000001"): "org_globex00000001"}
-    text = rendered(run_check(CONFIG, OUTPUTS, TokenEndpoint(too_much).client()))
+    text = rendered(rows_of(CONFIG, OUTPUTS, TokenEndpoint(too_much).client()))
     billing = next(line for line in text.splitlines() if "billing-sync" in line)
     assert "token:acme" in billing
     assert "token:globex (expected refused)" in billing
@@ -193,5 +204,5 @@ def test_the_matrix_names_outcomes_by_organization_and_says_what_was_expected():
 
 
 def test_no_secret_reaches_the_matrix():
-    text = rendered(run_check(CONFIG, OUTPUTS, TokenEndpoint(AS_CONFIGURED).client()))
+    text = rendered(rows_of(CONFIG, OUTPUTS, TokenEndpoint(AS_CONFIGURED).client()))
     assert "sBILLING" not in text and "sLEDGER" not in text
