@@ -16,6 +16,8 @@
 //     explicitly empty description, so a client without one (the dashboard's default) could never be imported
 //     unchanged (the Python SDK still fills it in when a program passes no description at all);
 //   - a client grant's diff follows Auth0's semantics (grants.go);
+//   - a client grant with neither scopes nor allow_all_scopes is a grant of no scopes, `scopes: []` (grants.go):
+//     the bridge drops an empty scope list from an imported grant's inputs, which upstream's check then refused;
 //   - AUTH0_M2M_READ_ONLY makes every write fail (readonly.go), for the updates that may only read.
 //
 // Property names, types and secrets come from the Terraform schema through the bridge, as they do for the
@@ -53,6 +55,7 @@ func Provider(version string) tfbridge.ProviderInfo {
 			"auth0_role": {Fields: map[string]*tfbridge.SchemaInfo{
 				"description": {Default: &tfbridge.DefaultInfo{Value: managedByPulumi}},
 			}},
+			"auth0_client_grant": {PreCheckCallback: noScopesMeansEmptyScopes},
 		},
 		Python: &tfbridge.PythonInfo{},
 	}
