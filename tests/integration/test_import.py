@@ -282,3 +282,39 @@ def test_import_into_a_stack_that_manages_some_applications_adds_only_the_others
 
 def validate_text(text: str):
     return parse_stack_text(text, "stack")
+
+
+def test_import_adopts_grants_of_no_scopes(tmp_path):
+    """Auth0 answers a grant of no scopes with `"scope": []`: the strict import and the import of an application with
+    unsupported settings (which keeps the tenant's values, as the state-only repair does) both adopt it, with no
+    change to the grant on the next preview. A separate tenant, seeded by hand through the Management API."""
+    tenant = Emulator(tmp_path / "tenant")
+    try:
+        audience = "https://probes.example.com/"
+        tenant.management("POST", "/resource-servers", json={
+            "identifier": audience, "name": "Probes", "scopes": [{"value": "read:probes", "description": "Read"}],
+        }).raise_for_status()
+        for name, grant_types in (("Uptime Probe", ["client_credentials"]),
+                                  ("Legacy Probe", ["client_credentials", "password"])):
+            client = tenant.management("POST", "/clients", json={
+                "name": name, "app_type": "non_interactive", "grant_types": grant_types,
+                "token_endpoint_auth_method": "client_secret_post",
+            }).raise_for_status().json()
+            grant = tenant.management("POST", "/client-grants", json={
+                "client_id": client["client_id"], "audience": audience, "scope": [],
+            }).raise_for_status().json()
+            assert grant["scope"] == []
+        project = PulumiProject(tmp_path / "project", tenant, stack=STACK)
+        project.use_credential(*create_management_client(tenant, "Import Reader", IMPORT_READ_SCOPES))
+        tenant.reset_requests()
+        result = project.cli("import", "--select", "* Probe", "--include-unsupported")
+        assert tenant.management_writes() == 0
+        assert "imported: 2 applications" in result.stdout, result.stdout
+        config = load_stack_file(project.stack_file)
+        assert {a.name: [g.scopes for g in a.grants] for a in config.applications} == {
+            "uptime-probe": [()], "legacy-probe": [()],
+        }
+        # Only the unsupported grant type is changed by the next `up`; neither grant is.
+        assert tenant_changes(project) == {("update", "legacy-probe")}
+    finally:
+        tenant.stop()

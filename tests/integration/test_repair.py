@@ -145,6 +145,52 @@ def test_a_damaged_state_missing_some_resources_is_completed(tmp_path, emulator)
     assert_tenant_matches_stack(project, emulator)
 
 
+
+def test_grants_of_no_scopes_are_adopted_with_no_change(tmp_path, emulator):
+    """A grant of no scopes (`scopes: []`, or no `scopes` key) is what Auth0 answers with `"scope": []`. Adopting
+    one (the state-only repair, `recover`, `up --fast`) imports inputs without scopes, which the provider used to
+    refuse ("either `scopes` must be provided or `allow_all_scopes` must be set to `true`")."""
+    project = PulumiProject(tmp_path / "project", emulator)
+
+    def add_grants_of_no_scopes(estate):
+        estate["applications"].append({
+            "name": "audit-probe", "description": "Checks that the APIs answer",
+            "grants": [{"api": "orders", "scopes": []}, {"api": "billing"}],
+        })
+
+    project.edit_config(add_grants_of_no_scopes)
+    project.up()
+    deployed = tenant_ids(project)
+    tenant_grants = [g for g in management_list(emulator, "/client-grants", "client_grants")
+                     if g["client_id"] == project.outputs()["applications"]["audit-probe"]["client_id"]]
+    assert sorted(g["scope"] for g in tenant_grants) == [[], []]
+    probe_grants = [urn for urn in deployed if "clientGrant:ClientGrant::audit-probe/" in urn]
+    assert len(probe_grants) == 2
+
+    # The state is lost: the state-only repair adopts everything, the two grants of no scopes included.
+    project.run("stack", "rm", "--yes", "--force", "--preserve-config")
+    project.run("stack", "init")
+    emulator.reset_requests()
+    result = project.cli("import", "--state-only")
+    assert f"{len(deployed)} imported from the tenant, 0 do not exist" in result.stdout, result.stdout
+    assert "shows no change" in result.stdout, result.stdout
+    assert tenant_ids(project) == deployed
+    project.preview("--expect-no-changes")
+    project.up("--expect-no-changes")
+    assert emulator.management_writes() == 0
+
+    # An interrupted fast deploy forgot the grants: `up --fast` adopts them again, and `recover` too.
+    for command in (("up", "--fast", "--skip-preview"), ("recover",)):
+        for urn in probe_grants:
+            project.run("state", "delete", urn, "--yes")
+        emulator.reset_requests()
+        project.cli(*command)
+        assert tenant_ids(project) == deployed, command
+        project.preview("--expect-no-changes")
+        assert emulator.management_writes() == 0, command
+    assert_tenant_matches_stack(project, emulator)
+
+
 # Three points of an interrupted first deploy of the local stack (41 resources: 4 organizations, 3 APIs with
 # their scopes, 5 applications), each recovered a different way: the state-only repair, running the fast deploy
 # again, and `auth0-m2m recover`.

@@ -395,3 +395,28 @@ def test_provider_only_needs_a_pulumi(tmp_path):
     proc = subprocess.run([str(BOOTSTRAP), "--provider-only"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "--provider-only installs the plugin with the pulumi on PATH, and there is none" in proc.stderr
+
+
+def test_a_client_grant_without_scopes_previews_as_a_grant_of_no_scopes(pulumi, toolchain_env, tmp_path):
+    """The mapping's check hook (scripts/toolchain/auth0-provider/provider/grants.go): a grant with neither `scopes`
+    nor `allow_all_scopes` means `scopes: []`, as Auth0 answers it. Upstream refused it, and the inputs the bridge
+    derives when it imports a grant of no scopes are exactly that: such a grant could not be adopted. A grant that
+    asks for all scopes keeps upstream's rule (no scopes beside it)."""
+    project = tiny_project(
+        tmp_path / "project",
+        """
+        import pulumi_auth0 as auth0
+        auth0.ClientGrant("none", client_id="c" * 32, audience="https://orders.example.com/")
+        auth0.ClientGrant("empty", client_id="d" * 32, audience="https://orders.example.com/", scopes=[])
+        auth0.ClientGrant("all", client_id="e" * 32, audience="https://orders.example.com/", allow_all_scopes=True)
+        """,
+    )
+    env = project_env(toolchain_env, tmp_path)
+    env.update(AUTH0_DOMAIN="localhost:1", AUTH0_API_TOKEN="x")
+    run([str(pulumi), "stack", "init", "dev"], env, cwd=project)
+    steps = json.loads(
+        run([str(pulumi), "preview", "--non-interactive", "--json"], env, cwd=project, timeout=300).stdout
+    )["steps"]
+    inputs = {s["urn"].rsplit("::", 1)[-1]: s["newState"]["inputs"] for s in steps if s["urn"].endswith(("none", "empty", "all"))}
+    assert inputs["none"]["scopes"] == [] and inputs["empty"]["scopes"] == [], inputs
+    assert "scopes" not in inputs["all"] and inputs["all"]["allowAllScopes"] is True, inputs

@@ -406,10 +406,32 @@ class Pulumi:
         return {key: str(entry.get("value", "")) for key, entry in values.items()}
 
 
+_MONITOR_TERMINATED = "error: Resource monitor has terminated"
+
+
 def _last_error(result: subprocess.CompletedProcess) -> str:
+    """The last ``error:`` line of a failed ``pulumi`` run, on one line. A provider's list of errors ("1 error
+    occurred:" then "* reason" lines) keeps its reasons: its first line alone says nothing. The progress output
+    repeats that first line without the reasons; the diagnostics have them."""
     lines = [line.strip() for line in (result.stderr or "").splitlines() + (result.stdout or "").splitlines()]
-    errors = [line for line in lines if line.startswith("error:")]
-    return (errors[-1] if errors else next((l for l in reversed(lines) if l), f"exit code {result.returncode}"))[:600]
+    errors = [n for n, line in enumerate(lines) if line.startswith("error:")]
+    # The program's own "resource monitor has terminated" only follows a resource's error: name that one.
+    errors = [n for n in errors if not lines[n].startswith(_MONITOR_TERMINATED)] or errors
+    if not errors:
+        return next((l for l in reversed(lines) if l), f"exit code {result.returncode}")[:600]
+
+    def reasons(n: int) -> list[str]:
+        found = []
+        for line in lines[n + 1:]:
+            if not line.startswith("* "):
+                break
+            found.append(line[2:])
+        return found
+
+    last = errors[-1]
+    explained = [n for n in errors if lines[n] == lines[last] and reasons(n)]
+    chosen = explained[-1] if explained else last
+    return " ".join([lines[chosen], *reasons(chosen)])[:600]
 
 
 # --- the adopting update ----------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 // normalizeClientGrantDiffs makes the upstream auth0_client_grant compare two fields the way Auth0 reads them.
@@ -70,4 +72,27 @@ func scopeSet(value interface{}) map[string]bool {
 		set[scope] = true
 	}
 	return set
+}
+
+// noScopesMeansEmptyScopes is the client grant's check hook: a grant whose inputs carry neither `scopes` nor
+// `allowAllScopes: true` means a grant of no scopes, `scopes: []`, as Auth0 stores and answers it.
+//
+// Why: importing a grant whose scope list is empty yields inputs without `scopes` (the bridge drops the empty
+// list when it derives the inputs from what it read), and an import with ignore_changes (the tools' state-only
+// repair, recover, `up --fast`) checks exactly those inputs. Upstream's validateClientGrant then refused them
+// ("either `scopes` must be provided or `allow_all_scopes` must be set to `true`"), so a grant of no scopes could
+// never be adopted. Filling in the empty list changes no meaning: the diff compares scopes as sets (above), so the
+// imported grant shows no change against a program that declares `scopes: []`.
+func noScopesMeansEmptyScopes(
+	_ context.Context, config resource.PropertyMap, _ resource.PropertyMap,
+) (resource.PropertyMap, error) {
+	if scopes, ok := config["scopes"]; ok && !scopes.IsNull() {
+		return config, nil
+	}
+	if all, ok := config["allowAllScopes"]; ok && !all.IsNull() && !(all.IsBool() && !all.BoolValue()) {
+		return config, nil // allowAllScopes true, or not known yet: not ours to decide
+	}
+	filled := config.Copy()
+	filled["scopes"] = resource.NewArrayProperty([]resource.PropertyValue{})
+	return filled, nil
 }

@@ -16,6 +16,8 @@
 //     explicitly empty description, so a client without one (the dashboard's default) could never be imported
 //     unchanged (the Python SDK still fills it in when a program passes no description at all);
 //   - a client grant's diff follows Auth0's semantics (grants.go);
+//   - a client grant with neither scopes nor allow_all_scopes is a grant of no scopes, `scopes: []` (grants.go):
+//     the bridge drops an empty scope list from an imported grant's inputs, which upstream's check then refused;
 //   - AUTH0_M2M_READ_ONLY makes every write fail (readonly.go), for the updates that may only read.
 //
 // One addition of the project's own: the data source auth0_m2m_build (build_marker.go), by which a program
@@ -57,6 +59,7 @@ func Provider(version string) tfbridge.ProviderInfo {
 			"auth0_role": {Fields: map[string]*tfbridge.SchemaInfo{
 				"description": {Default: &tfbridge.DefaultInfo{Value: managedByPulumi}},
 			}},
+			"auth0_client_grant": {PreCheckCallback: noScopesMeansEmptyScopes},
 		},
 		Python: &tfbridge.PythonInfo{},
 	}
