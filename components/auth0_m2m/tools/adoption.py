@@ -486,7 +486,8 @@ def adopt(
     say(f"importing {len(plan['imports'])} existing objects into stack {pulumi.stack} (reads only)")
     try:
         # Without intermediate checkpoints (Pulumi's file backend rewrites the whole state after every step, which
-        # is quadratic): an update that only reads cannot orphan anything, and a failed one is rolled back.
+        # is quadratic): an update that only reads cannot orphan anything. A failed one may leave some imports in
+        # the state; the callers (import, the state-only repair) restore the state they exported first.
         env = {contract.ADOPTION_PLAN_ENV: handle.name, contract.READ_ONLY_ENV: "1", "PULUMI_SKIP_CHECKPOINTS": "true"}
         result = pulumi.update(*args, env=env, say=say, check=False)
         if result.returncode != 0:

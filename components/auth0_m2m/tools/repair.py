@@ -73,7 +73,13 @@ def run_repair(
     if dry_run:
         return outcome
     if outcome.imported:
-        adopt(pulumi, survey, config, state, say=say)
+        try:
+            adopt(pulumi, survey, config, state, say=say)
+        except AdoptionError:
+            # Nothing half-applied: the state goes back to what it was before the adopting update (the update
+            # only read, so the tenant is unchanged either way).
+            pulumi.restore(state, say=say)
+            raise
     if preview:
         outcome.changes = custom_changes(planned_changes(pulumi))
         outcome.previewed = True
