@@ -45,7 +45,7 @@ def copy_project(root: Path) -> None:
 def isolated_pulumi_env(state_dir: Path, passphrase: str, ca_cert: str) -> dict[str, str]:
     """The offline environment with a file backend of its own in ``state_dir`` (created), a fixed
     passphrase, and the tenant's CA trusted by the provider."""
-    state_dir.mkdir(parents=True)
+    state_dir.mkdir(parents=True, exist_ok=True)  # programs may share one backend
     env = {
         **offline_pulumi_env(),
         "PULUMI_BACKEND_URL": f"file://{state_dir}",
