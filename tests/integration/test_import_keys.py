@@ -73,7 +73,8 @@ def seeded(emulator) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, emulator, seeded) -> PulumiProject:
     project = PulumiProject(tmp_path_factory.mktemp("adopt-keys"), emulator, stack=STACK)
-    project.use_credential(*create_management_client(emulator, "Import Reader", IMPORT_READ_SCOPES))
+    project.reader = create_management_client(emulator, "Import Reader", IMPORT_READ_SCOPES)
+    project.use_credential(*project.reader)
     return project
 
 
@@ -116,9 +117,13 @@ def test_import_adopts_key_applications_with_the_public_keys_given_and_their_quo
 
 def test_after_the_import_nothing_differs_and_up_writes_nothing(project, emulator, seeded):
     project.preview("--expect-no-changes")
+    # `up` checks that its client could deploy the stack (every scope of `up`) before it registers anything: the
+    # read-only importer cannot run it; the zero writes are counted by the tenant.
+    project.use_credential(emulator.connection["client_id"], emulator.connection["client_secret"])
     emulator.reset_requests()
     project.up("--expect-no-changes")
     assert emulator.management_writes() == 0, emulator.requests()["by_route"]
+    project.use_credential(*project.reader)
     attached = emulator.management("GET", f"/clients/{seeded['partner']}").json()["client_authentication_methods"]
     assert len(attached["private_key_jwt"]["credentials"]) == 2
     assert "client_secrets" not in project.outputs(show_secrets=True) or "partner-gateway" not in (
