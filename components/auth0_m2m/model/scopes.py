@@ -87,7 +87,6 @@ _ALWAYS: Mapping[Command, Mapping[str, str]] = {
     },
     Command.DESTROY: {
         "read:clients": "read each client before its credentials are removed",
-        "read:client_credentials": "list a client's credentials before they are removed",
         "update:clients": "reset a client's authentication method",
         "delete:clients": "delete the clients",
         "delete:client_grants": "delete the client grants",
