@@ -41,7 +41,7 @@ def substitute(script: str, domain: str, client_id: str) -> str:
     replaced = {
         # The repository's virtualenv stands in for a fresh one with the package from GitHub.
         "python3 -m venv venv && . venv/bin/activate": f"ln -s '{REPO / '.venv'}' venv && . venv/bin/activate",
-        'pip install "auth0-m2m @ git+https://github.com/<your-org>/auth0-m2m.git@$ref"':
+        'pip install "auth0-m2m[tools] @ git+https://github.com/<your-org>/auth0-m2m.git@$ref"':
             "python -c 'import auth0_m2m.tools.cli'",
         'git clone --depth 1 --branch "$ref" https://github.com/<your-org>/auth0-m2m.git ../auth0-m2m && '
         "../auth0-m2m/scripts/bootstrap --provider-only": f"'{REPO}/scripts/bootstrap' --provider-only",
