@@ -196,6 +196,7 @@ class PublicKeyConfig(_Model):
                 text = reader(self.pem_file)
             except ValueError as error:
                 raise ValueError(f"public key {self.name!r}: {error}") from None
+        assert text is not None  # exactly one of pem and pem_file is set (checked above)
         try:
             self._info = inspect_public_key(text)
         except ValueError as error:

@@ -18,6 +18,7 @@ from typing import Optional
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ..contract import MAX_RSA_KEY_BITS, MIN_RSA_KEY_BITS
 
@@ -42,6 +43,7 @@ def inspect_public_key(pem: str) -> PublicKeyInfo:
     if not text.startswith("-----BEGIN "):
         raise ValueError("not a PEM document: expected '-----BEGIN PUBLIC KEY-----' or '-----BEGIN CERTIFICATE-----'")
     expiry = None
+    key: PublicKeyTypes
     try:
         if "-----BEGIN CERTIFICATE-----" in text:
             certificate = x509.load_pem_x509_certificate(text.encode())

@@ -248,7 +248,7 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
     Their shape is part of the contract (:class:`auth0_m2m.contract.RecordedApplication`): the policy pack reads it.
     """
     app = args.application
-    return {
+    recorded: RecordedApplication = {
         "application": app.name,
         "production": args.production,
         "default_organization": app.default_organization,
@@ -265,14 +265,14 @@ def _component_props(args: M2MApplicationArgs) -> RecordedApplication:
             # Sorted: reordering the stack file must not change the component's inputs.
             for grant in sorted(app.grants, key=lambda g: args.audiences[g.api])
         ],
-        # Recorded only when set, so that applications deployed before these existed record what they did.
-        **({"authentication_method": app.authentication_method.value} if not app.uses_secret else {}),
-        **(
-            {"public_keys": [
-                {"name": key.name, "algorithm": key.algorithm.value, "pem": key.public_pem} for key in app.public_keys
-            ]}
-            if app.public_keys
-            else {}
-        ),
-        **({"token_quota": app.token_quota.model_dump(exclude_none=True)} if app.token_quota else {}),
     }
+    # Recorded only when set, so that applications deployed before these existed record what they did.
+    if not app.uses_secret:
+        recorded["authentication_method"] = app.authentication_method.value
+    if app.public_keys:
+        recorded["public_keys"] = [
+            {"name": key.name, "algorithm": key.algorithm.value, "pem": key.public_pem} for key in app.public_keys
+        ]
+    if app.token_quota:
+        recorded["token_quota"] = app.token_quota.model_dump(exclude_none=True)
+    return recorded

@@ -18,7 +18,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 import pulumi
 from pulumi.runtime import invoke
@@ -207,6 +207,6 @@ def require_link_capacity(
         )
 
 
-def links_per_organization(grants_organizations: list[list[str]]) -> dict[str, int]:
+def links_per_organization(grants_organizations: Iterable[Iterable[str]]) -> dict[str, int]:
     """Organization -> number of grants authorized for it, from each grant's organization list."""
     return dict(Counter(org for organizations in grants_organizations for org in organizations))
