@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_auth0 as auth0
@@ -107,7 +107,9 @@ class M2MApplication(pulumi.ComponentResource):
             client_metadata=dict(app.metadata),
             default_organization=_default_organization(app, args.organization_ids),
             # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
-            token_quota=_client_token_quota(app.token_quota),
+            token_quota=token_quota_args(
+                app.token_quota, auth0.ClientTokenQuotaArgs, auth0.ClientTokenQuotaClientCredentialsArgs
+            ),
             opts=resource_options(parent=self, aliases=naming.aliases(naming.client(app.name), scope)),
         )
         self.credentials = auth0.ClientCredentials(
@@ -207,14 +209,12 @@ def _default_organization(
     )
 
 
-def _client_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.ClientTokenQuotaArgs]:
+def token_quota_args(quota: Optional[TokenQuotaConfig], args: type, client_credentials: type) -> Optional[Any]:
+    """The provider's token quota input for a client or an organization (``args`` and ``client_credentials``: its
+    two argument classes); None when unset, which clears a quota removed from the stack file."""
     if quota is None:
         return None
-    return auth0.ClientTokenQuotaArgs(
-        client_credentials=auth0.ClientTokenQuotaClientCredentialsArgs(
-            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
-        )
-    )
+    return args(client_credentials=client_credentials(enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day))
 
 
 def _private_key_jwt(app: ApplicationConfig) -> Optional[auth0.ClientCredentialsPrivateKeyJwtArgs]:

@@ -20,10 +20,10 @@ from ..contract import (
     RESOURCE_SERVER_TYPE,
     RecordedEstate,
 )
-from ..model.config import StackConfig, TokenQuotaConfig
+from ..model.config import StackConfig
 from ..model.validation import validate
 from . import claims, naming
-from .application import M2MApplication, M2MApplicationArgs
+from .application import M2MApplication, M2MApplicationArgs, token_quota_args
 from .protection import protect_clients_and_grants
 from .provider import invoke_output_options, links_per_organization, require_link_capacity, resource_options
 
@@ -163,7 +163,9 @@ class Estate(pulumi.ComponentResource):
                 name=org_name,
                 display_name=org.display_name or org_name,
                 # Always passed (None when unset): removing a quota from the stack file clears it in Auth0.
-                token_quota=_organization_token_quota(org.token_quota),
+                token_quota=token_quota_args(
+                    org.token_quota, auth0.OrganizationTokenQuotaArgs, auth0.OrganizationTokenQuotaClientCredentialsArgs
+                ),
                 opts=resource_options(parent=self),
             ).id
         if org.id is not None:
@@ -204,11 +206,3 @@ class Estate(pulumi.ComponentResource):
         return audiences, dependencies
 
 
-def _organization_token_quota(quota: Optional[TokenQuotaConfig]) -> Optional[auth0.OrganizationTokenQuotaArgs]:
-    if quota is None:
-        return None
-    return auth0.OrganizationTokenQuotaArgs(
-        client_credentials=auth0.OrganizationTokenQuotaClientCredentialsArgs(
-            enforce=quota.enforce, per_hour=quota.per_hour, per_day=quota.per_day
-        )
-    )
