@@ -9,12 +9,18 @@ both see the same machine load; the overhead is the ratio of the medians of the 
 Module imports happen before the clock starts on both sides: they are a one-off cost, not evaluation, and are
 reported on their own (``import_seconds``: importing ``auth0_m2m``, whose pydantic models dominate it).
 
-    python bench/program_evaluation.py [--apps 100 300 1000] [--repeats 5] [--write]
+Both sides run twice per repeat: with the interpreter's default garbage collection (the overhead the library
+adds, as another team's program sees it) and with the thresholds the project's program sets
+(``auth0_m2m.tune_garbage_collection``): ``gc_seconds`` is the time spent in the collector, ``tuned`` what a
+program gains from the setting and the overhead when the collector no longer dominates.
+
+    python bench/program_evaluation.py [--apps 100 300 1000] [--repeats 5] [--no-tuned] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -28,8 +34,21 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
 
-def _child(mode: str, applications: int) -> None:
-    """Runs in a fresh process: one evaluation, then prints its measurements as JSON."""
+def _child(mode: str, applications: int, thresholds: str = "default") -> None:
+    """Runs in a fresh process: one evaluation, then prints its measurements as JSON.
+
+    ``thresholds``: "default", or the garbage collector's thresholds as "g0,g1,g2" (set before anything else)."""
+    if thresholds != "default":
+        gc.set_threshold(*map(int, thresholds.split(",")))
+    collecting = {"seconds": 0.0, "since": 0.0}
+
+    def count_collections(phase: str, info: dict) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            collecting["since"] = now
+        else:
+            collecting["seconds"] += now - collecting["since"]
+
     import pulumi
     import pulumi_auth0  # noqa: F401  (both sides: imported before the clock starts)
     from pulumi.runtime import mocks, settings
@@ -72,12 +91,15 @@ def _child(mode: str, applications: int) -> None:
     def run():
         program()
 
+    gc.callbacks.append(count_collections)
     start, cpu_start = time.perf_counter(), time.process_time()
     run()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    gc.callbacks.remove(count_collections)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"mode": mode, "applications": applications, "resources": tenant.count, "seconds": elapsed,
-                      "cpu_seconds": cpu, "import_seconds": import_seconds, "peak_bytes": peak}))
+                      "cpu_seconds": cpu, "gc_seconds": collecting["seconds"], "import_seconds": import_seconds,
+                      "peak_bytes": peak}))
 
 
 def _plain_program(raw: dict) -> None:
@@ -138,43 +160,75 @@ def _plain_program(raw: dict) -> None:
                 auth0.OrganizationClientGrant(f"{app['name']}/{audience}/{org}", organization_id=org_ids[org], grant_id=cg.id)
 
 
-def measure(mode: str, applications: int) -> dict:
+def measure(mode: str, applications: int, thresholds: str = "default") -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(applications)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", mode, str(applications), thresholds],
+        capture_output=True, text=True, check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def compare(applications: int, repeats: int = 5) -> dict:
-    """``repeats`` evaluations of each side, alternating in ABBA order; medians and their ratio."""
-    runs: dict[str, list[dict]] = {"component": [], "plain": []}
-    load_before = os.getloadavg()
-    for i in range(repeats):
-        for mode in (("component", "plain") if i % 2 == 0 else ("plain", "component")):
-            runs[mode].append(measure(mode, applications))
-    load_after = os.getloadavg()
+def program_thresholds() -> str:
+    """The collector thresholds the project's program sets, from the library (so the two never differ)."""
+    sys.path.insert(0, str(HERE.parent / "components"))
+    from auth0_m2m.resources.interpreter import THRESHOLDS
+
+    return ",".join(map(str, THRESHOLDS))
+
+
+def _summary(runs: dict[str, list[dict]]) -> dict:
     median = {mode: statistics.median(r["seconds"] for r in rs) for mode, rs in runs.items()}
     cpu = {mode: statistics.median(r["cpu_seconds"] for r in rs) for mode, rs in runs.items()}
+    collector = {mode: statistics.median(r["gc_seconds"] for r in rs) for mode, rs in runs.items()}
     return {
-        "applications": applications,
-        "resources": runs["component"][0]["resources"],
-        "plain_resources": runs["plain"][0]["resources"],
-        "repeats": repeats,
         "component_seconds": round(median["component"], 2),
         "plain_seconds": round(median["plain"], 2),
         "overhead_ratio": round(median["component"] / median["plain"], 3),
         "cpu_overhead_ratio": round(cpu["component"] / cpu["plain"], 3),
+        "component_gc_seconds": round(collector["component"], 2),
+        "plain_gc_seconds": round(collector["plain"], 2),
         "component_samples": [round(r["seconds"], 2) for r in runs["component"]],
         "plain_samples": [round(r["seconds"], 2) for r in runs["plain"]],
-        "import_seconds": round(statistics.median(r["import_seconds"] for r in runs["component"]), 2),
-        "component_peak_mib": round(max(r["peak_bytes"] for r in runs["component"]) / 2**20, 1),
-        "plain_peak_mib": round(max(r["peak_bytes"] for r in runs["plain"]) / 2**20, 1),
-        "load_average": {"before": [round(x, 1) for x in load_before], "after": [round(x, 1) for x in load_after]},
     }
 
 
-def run(sizes=(100, 300, 1000), repeats: int = 5) -> list[dict]:
-    return [compare(applications, repeats) for applications in sizes]
+def compare(applications: int, repeats: int = 5, tuned: bool = True) -> dict:
+    """``repeats`` evaluations of each side, alternating in ABBA order (with the default collector, then, when
+    ``tuned``, with the program's thresholds in the same order); medians and their ratio."""
+    settings = ["default"] + ([program_thresholds()] if tuned else [])
+    runs: dict[str, dict[str, list[dict]]] = {setting: {"component": [], "plain": []} for setting in settings}
+    load_before = os.getloadavg()
+    for i in range(repeats):
+        for setting in settings:
+            for mode in (("component", "plain") if i % 2 == 0 else ("plain", "component")):
+                runs[setting][mode].append(measure(mode, applications, setting))
+    load_after = os.getloadavg()
+    default = runs["default"]
+    row = {
+        "applications": applications,
+        "resources": default["component"][0]["resources"],
+        "plain_resources": default["plain"][0]["resources"],
+        "repeats": repeats,
+        **_summary(default),
+        "import_seconds": round(statistics.median(r["import_seconds"] for r in default["component"]), 2),
+        "component_peak_mib": round(max(r["peak_bytes"] for r in default["component"]) / 2**20, 1),
+        "plain_peak_mib": round(max(r["peak_bytes"] for r in default["plain"]) / 2**20, 1),
+        "load_average": {"before": [round(x, 1) for x in load_before], "after": [round(x, 1) for x in load_after]},
+    }
+    if tuned:
+        setting = settings[1]
+        row["tuned"] = {
+            "thresholds": setting,
+            **_summary(runs[setting]),
+            "component_peak_mib": round(max(r["peak_bytes"] for r in runs[setting]["component"]) / 2**20, 1),
+            # What the program's setting saves the component library (default / tuned medians).
+            "speedup": round(row["component_seconds"] / _summary(runs[setting])["component_seconds"], 2),
+        }
+    return row
+
+
+def run(sizes=(100, 300, 1000), repeats: int = 5, tuned: bool = True) -> list[dict]:
+    return [compare(applications, repeats, tuned) for applications in sizes]
 
 
 def write(rows: list[dict]) -> None:
@@ -186,33 +240,39 @@ def write(rows: list[dict]) -> None:
 
 def markdown(rows: list[dict]) -> str:
     lines = [
-        "| applications | resources (component / plain) | component s (median) | plain s (median) | overhead (wall) | "
-        "overhead (CPU) | component runs s | plain runs s | load average before / after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| applications | resources (component / plain) | collector | component s (median) | plain s (median) | "
+        "overhead (wall) | overhead (CPU) | in the collector s (component / plain) | component runs s | plain runs s | "
+        "load average before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         load = r["load_average"]
-        lines.append(
-            f"| {r['applications']} | {r['resources']} / {r['plain_resources']} | {r['component_seconds']} | "
-            f"{r['plain_seconds']} | {r['overhead_ratio']}x | {r['cpu_overhead_ratio']}x | "
-            f"{', '.join(map(str, r['component_samples']))} | {', '.join(map(str, r['plain_samples']))} | "
-            f"{'/'.join(map(str, load['before']))} → {'/'.join(map(str, load['after']))} |"
-        )
+        series = [("default", r)] + ([(f"program's ({r['tuned']['thresholds']})", r["tuned"])] if "tuned" in r else [])
+        for label, s in series:
+            lines.append(
+                f"| {r['applications']} | {r['resources']} / {r['plain_resources']} | {label} | "
+                f"{s['component_seconds']} | {s['plain_seconds']} | {s['overhead_ratio']}x | {s['cpu_overhead_ratio']}x | "
+                f"{s.get('component_gc_seconds', '?')} / {s.get('plain_gc_seconds', '?')} | "
+                f"{', '.join(map(str, s['component_samples']))} | {', '.join(map(str, s['plain_samples']))} | "
+                f"{'/'.join(map(str, load['before']))} → {'/'.join(map(str, load['after']))} |"
+            )
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(sys.argv[2], int(sys.argv[3]))
+        _child(sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-tuned", dest="tuned", action="store_false",
+                        help="only the default collector (half the runs)")
     parser.add_argument("--write", action="store_true", help="write bench/results/evaluation.{json,md}")
     args = parser.parse_args()
     rows = []
     for applications in args.apps:
-        rows.append(compare(applications, args.repeats))
+        rows.append(compare(applications, args.repeats, args.tuned))
         print(json.dumps(rows[-1]), flush=True)
     print(markdown(rows))
     if args.write:

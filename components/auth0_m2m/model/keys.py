@@ -13,14 +13,13 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Optional
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from typing import TYPE_CHECKING, Optional
 
 from ..contract import MAX_RSA_KEY_BITS, MIN_RSA_KEY_BITS
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,12 @@ def inspect_public_key(pem: str) -> PublicKeyInfo:
         )
     if not text.startswith("-----BEGIN "):
         raise ValueError("not a PEM document: expected '-----BEGIN PUBLIC KEY-----' or '-----BEGIN CERTIFICATE-----'")
+    # Imported here: only stacks with private_key_jwt applications need it, and every module a program imports
+    # stays in the heap that each of the garbage collector's full passes walks.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+
     expiry = None
     key: PublicKeyTypes
     try:

@@ -2,6 +2,7 @@
 
 from .application import M2MApplication, M2MApplicationArgs
 from .estate import Estate
+from .interpreter import tune_garbage_collection
 from .program import export_estate, load_program_config, read_pulumi_config
 from .protection import protect_clients_and_grants
 
@@ -13,4 +14,5 @@ __all__ = [
     "load_program_config",
     "protect_clients_and_grants",
     "read_pulumi_config",
+    "tune_garbage_collection",
 ]

@@ -153,7 +153,9 @@ def _contains_output(value: Any) -> bool:
 def main(args: Optional[list[str]] = None) -> None:
     """Serve the package to the Pulumi engine (the plugin's entry point)."""
     from .. import __version__
+    from .interpreter import tune_garbage_collection
 
+    tune_garbage_collection()  # the plugin's process serves the package alone (see the interpreter module)
     pulumi.provider.main(ComponentPackage(_semver(__version__)), sys.argv[1:] if args is None else args)
 
 
