@@ -1,4 +1,5 @@
-"""The corpus of malformed stack files: one file per case in malformed/, named by what is wrong.
+"""The corpus of malformed stack files: one file per case in malformed/ (or written at test time, ``GENERATED``),
+named by what is wrong.
 
 Every file is ``base.yaml`` broken in one way. ``CASES`` holds, for each, the exit status of ``auth0-m2m``
 (2: not a stack file Pulumi reads the same way, or over the limits; 1: read, but the configuration is
@@ -210,8 +211,31 @@ CASES: dict[str, tuple[int, list[str]]] = {
 }
 
 
+#: Cases written at test time instead of committed (a megabyte of padding is no use in the repository), into
+#: the repository's untracked work directory. Each is deterministic: the same bytes on every machine.
+GENERATED_DIR = HERE.parents[1] / ".work" / "corpus"
+
+
+def _too_large() -> str:
+    """``base.yaml`` (without its header comment) and 11,000 lines of padding: 1,166,956 bytes, over 1 MiB."""
+    body = BASE.read_text().splitlines(keepends=True)[2:]
+    return "".join(body) + "".join(f"# {'padding ' * 12}{i:07d}\n" for i in range(11_000))
+
+
+GENERATED = {"too-large": _too_large}
+
+
 def files() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(MALFORMED.glob("*.yaml"))}
+    """Case name -> its file (committed in malformed/, or written into GENERATED_DIR)."""
+    found = {path.stem: path for path in sorted(MALFORMED.glob("*.yaml"))}
+    for case, generate in GENERATED.items():
+        path = GENERATED_DIR / f"{case}.yaml"
+        text = generate()
+        if not path.is_file() or path.read_text() != text:
+            GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        found[case] = path
+    return dict(sorted(found.items()))
 
 
 def expected(case: str, source: str) -> list[str]:

@@ -6,15 +6,20 @@ temporary directory with its own file backend, so tests never touch the checkout
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import httpx
+import psutil
 import yaml
 from auth0_emulator import process
 from auth0_m2m.model.scopes import Command, StackNeeds, required_scopes
@@ -355,3 +360,28 @@ def application(estate: dict, name: str) -> dict:
 
 def grant(estate: dict, app: str, api: str) -> dict:
     return next(g for g in application(estate, app)["grants"] if g["api"] == api)
+
+
+def kill_mid_way(project: "PulumiProject", emulator: Emulator, command: list[str], *, writes: int, latency_ms: int) -> int:
+    """Run ``command`` in ``project`` and SIGKILL it with every process it started (the CLI and its plugins, as a
+    crash or a killed CI job would) once the tenant has seen ``writes`` Management API writes. The tenant answers
+    ``latency_ms`` late meanwhile, so that the kill lands between steps. Returns the writes seen when it died."""
+    emulator.set_faults(latency_ms=latency_ms)
+    emulator.reset_requests()
+    process = subprocess.Popen(
+        command, cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while emulator.management_writes() < writes:
+        assert process.poll() is None, "the command finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    family = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+    seen = emulator.management_writes()
+    emulator.set_faults(latency_ms=0)
+    return seen

@@ -18,6 +18,8 @@ from typing import Optional
 import httpx
 import pytest
 
+from tests.type_tokens import CLIENT, CREDENTIALS
+
 from .harness import PulumiProject, application
 from .keys import KeyPair, token_form
 
@@ -26,8 +28,6 @@ pytestmark = pytest.mark.integration
 APP = "partner-gateway"
 ORDERS = "https://orders.api.example.com/"
 BILLING = "https://billing.api.example.com/"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
-CLIENT = "auth0:index/client:Client"
 KEYS = {"2026-11": KeyPair(), "2027-05": KeyPair()}
 
 

@@ -3,48 +3,26 @@ the tenant converges with no duplicate clients, grants or organization links."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
-import time
 from collections import Counter
 
-import psutil
 import pytest
 
 from auth0_m2m import load_stack_file
 
-from .harness import REPO, PulumiProject
+from .harness import REPO, PulumiProject, kill_mid_way
 
 pytestmark = pytest.mark.integration
 
 
 def test_killed_up_then_recover_and_up_converges_without_duplicates(tmp_path, emulator):
     project = PulumiProject(tmp_path / "project", emulator)
-    # Slow the tenant down so that the kill lands while creates are in flight.
-    emulator.set_faults(latency_ms=150)
-    emulator.reset_requests()
-    up = subprocess.Popen(
+    # Killed while creates are in flight, with every plugin it started.
+    kill_mid_way(
+        project, emulator,
         ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", project.stack],
-        cwd=project.root,
-        env=project.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        writes=20, latency_ms=150,
     )
-    deadline = time.monotonic() + 300
-    while emulator.requests()["writes"] < 20:
-        assert up.poll() is None, "the update finished before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    # The CLI and every plugin it started, as a crash or a killed CI job would.
-    family = [up.pid, *(child.pid for child in psutil.Process(up.pid).children(recursive=True))]
-    for pid in family:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    up.wait()
-    emulator.set_faults(latency_ms=0)
 
     recover = subprocess.run(
         [str(REPO / ".venv" / "bin" / "auth0-m2m"), "recover", "--stack", project.stack],

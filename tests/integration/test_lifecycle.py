@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.type_tokens import CLIENT, GRANT
+
 from .harness import PulumiProject, application, grant
 
 pytestmark = pytest.mark.integration
 
-CLIENT = "auth0:index/client:Client"
-GRANT = "auth0:index/clientGrant:ClientGrant"
 REPORTING = "https://reporting.api.example.com/"
 ORDERS = "https://orders.api.example.com/"
 

@@ -19,16 +19,14 @@ import subprocess
 import pytest
 import yaml
 
+from tests.type_tokens import CLIENT, CREDENTIALS, GRANT, LINK
+
 from .harness import REPO, Emulator, PulumiProject, application, grant
 
 pytestmark = pytest.mark.integration
 
 STACK = "prodlike"
 POLICY_PACK = str(REPO / "policy")
-CLIENT = "auth0:index/client:Client"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 REPORTING = "https://reporting.api.example.com/"
 BILLING = "https://billing.api.example.com/"
 UNPROTECT_HINT = re.compile(r"pulumi state unprotect '([^']+)'")

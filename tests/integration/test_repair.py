@@ -8,21 +8,15 @@ organizations and APIs once each, and nothing else.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import time
 from collections import Counter
 
-import psutil
 import pytest
 
 from auth0_m2m import load_stack_file
 from auth0_m2m.tools.schemas import envelope_model
 
-from .harness import REPO, Emulator, PulumiProject, application
+from .harness import REPO, Emulator, PulumiProject, application, kill_mid_way
 
 pytestmark = pytest.mark.integration
 
@@ -61,28 +55,9 @@ def assert_tenant_matches_stack(project: PulumiProject, emulator: Emulator) -> N
 
 
 def kill_after(project: PulumiProject, emulator: Emulator, writes: int, *args: str) -> int:
-    """Start `auth0-m2m <args>` and SIGKILL it with every process it started once the tenant has seen
-    ``writes`` Management API writes; returns the writes seen when it died."""
-    emulator.set_faults(latency_ms=120)  # slow enough that the kill lands between steps
-    emulator.reset_requests()
-    process = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args, "--stack", project.stack],
-        cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 300
-    while emulator.management_writes() < writes:
-        assert process.poll() is None, "the deploy finished before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    family = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
-    for pid in family:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    process.wait()
-    seen = emulator.management_writes()
-    emulator.set_faults(latency_ms=0)
-    return seen
+    """`auth0-m2m <args>` killed once the tenant has seen ``writes`` writes; the writes seen when it died."""
+    command = [str(REPO / ".venv" / "bin" / "auth0-m2m"), *args, "--stack", project.stack]
+    return kill_mid_way(project, emulator, command, writes=writes, latency_ms=120)
 
 
 def state_resources(project: PulumiProject) -> list[dict]:

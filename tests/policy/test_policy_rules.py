@@ -7,16 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from .analyzer import UNKNOWN, Analyzer, Resource, hooks, policies, secret, urn
+from tests.type_tokens import APP_TYPE as APP, CLIENT, CREDENTIALS, ESTATE_TYPE as ESTATE, GRANT, LINK, ORG, PROVIDER
 
-CLIENT = "auth0:index/client:Client"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-ORG = "auth0:index/organization:Organization"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
-PROVIDER = "pulumi:providers:auth0"
-APP = "auth0-m2m:index:M2MApplication"
-ESTATE = "auth0-m2m:index:Estate"
+from .analyzer import UNKNOWN, Analyzer, Resource, hooks, policies, secret, urn
 
 ANY_ORG = "any-organization-requires-justification"
 DENY = "no-organizations-on-deny-grant"

@@ -14,6 +14,7 @@ import pulumi
 from pulumi.runtime import mocks, settings
 
 from auth0_m2m import contract
+from tests.type_tokens import CLIENT, CREDENTIALS, GET_ORGANIZATION, GRANT, LINK, ORG
 
 PROJECT = "auth0-m2m"
 
@@ -52,24 +53,24 @@ class TenantMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         n = next(self._counter)
         state = dict(args.inputs)
-        if args.typ == "auth0:index/client:Client":
+        if args.typ == CLIENT:
             state["client_id"] = f"client{n:027d}"
             return state["client_id"], state
-        if args.typ == "auth0:index/clientCredentials:ClientCredentials":
+        if args.typ == CREDENTIALS:
             state["client_secret"] = f"secret-{n}-do-not-print"
             return f"cred{n}", state
-        if args.typ == "auth0:index/clientGrant:ClientGrant":
+        if args.typ == GRANT:
             return f"cgr_{n:016d}", state
-        if args.typ == "auth0:index/organization:Organization":
+        if args.typ == ORG:
             return f"org_{n:016d}", state
-        if args.typ == "auth0:index/organizationClientGrant:OrganizationClientGrant":
+        if args.typ == LINK:
             return f"{args.inputs['organizationId']}::{args.inputs['grantId']}", state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == contract.PROVIDER_BUILD_FUNCTION:
             return {"id": "auth0-m2m", "version": contract.PROVIDER_VERSION, "fixes": [contract.PROVIDER_LINK_READ_FIX]}
-        if args.token == "auth0:index/getOrganization:getOrganization":
+        if args.token == GET_ORGANIZATION:
             return {"id": f"org_lookup{args.args['name']}"[:20], "name": args.args["name"]}
         return {}
 

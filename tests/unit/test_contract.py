@@ -9,6 +9,7 @@ import pytest
 
 from auth0_m2m import contract
 from auth0_m2m.model.config import GrantConfig
+from tests import type_tokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
 from auth0_m2m_policy import shared  # noqa: E402
@@ -125,3 +126,23 @@ def test_the_policy_pack_reads_booleans_like_the_library(text):
             return "refused"
 
     assert outcome(shared.config_boolean) == outcome(contract.config_boolean)
+
+
+@pytest.mark.parametrize(
+    "written_out, library_value",
+    [
+        (type_tokens.CLIENT, contract.CLIENT_TYPE),
+        (type_tokens.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
+        (type_tokens.GRANT, contract.CLIENT_GRANT_TYPE),
+        (type_tokens.LINK, contract.ORGANIZATION_CLIENT_GRANT_TYPE),
+        (type_tokens.ORG, contract.ORGANIZATION_TYPE),
+        (type_tokens.API, contract.RESOURCE_SERVER_TYPE),
+        (type_tokens.SCOPES, contract.RESOURCE_SERVER_SCOPES_TYPE),
+        (type_tokens.APP_TYPE, contract.M2M_APPLICATION_TYPE),
+        (type_tokens.ESTATE_TYPE, contract.ESTATE_TYPE),
+    ],
+)
+def test_type_tokens_are_the_ones_every_deployed_urn_holds(written_out, library_value):
+    """The tests' literal tokens (tests/type_tokens.py) equal the library's: a token changed by mistake in the
+    contract would change the URN of every deployed resource."""
+    assert library_value == written_out

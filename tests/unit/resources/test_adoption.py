@@ -12,12 +12,11 @@ from auth0_m2m import Estate, contract, validate
 from auth0_m2m.resources.adoption import adopt_from_environment
 from auth0_m2m.tools.adoption import declared_resources, declared_urns
 
+from tests.type_tokens import CLIENT, GRANT, LINK
+
 from ..pulumi_harness import PROJECT, run
 from .test_components import ESTATE
 
-CLIENT = "auth0:index/client:Client"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
 ORDERS = "https://orders.example.com/"
 
 

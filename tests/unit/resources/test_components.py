@@ -11,17 +11,11 @@ from auth0_m2m.resources.application import M2MApplication, M2MApplicationArgs
 from auth0_m2m.model.config import ApplicationConfig
 from auth0_m2m.model.errors import StackConfigError
 
-from ..pulumi_harness import capture, run
+from tests.type_tokens import (
+    API, APP_TYPE, CLIENT, CREDENTIALS, ESTATE_TYPE, GET_ORGANIZATION, GRANT, LINK, ORG, SCOPES,
+)
 
-CLIENT = "auth0:index/client:Client"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-ORG = "auth0:index/organization:Organization"
-API = "auth0:index/resourceServer:ResourceServer"
-SCOPES = "auth0:index/resourceServerScopes:ResourceServerScopes"
-APP_TYPE = "auth0-m2m:index:M2MApplication"
-ESTATE_TYPE = "auth0-m2m:index:Estate"
+from ..pulumi_harness import capture, run
 
 ESTATE = {
     "environment": "test",
@@ -145,7 +139,7 @@ def test_managed_organizations_and_apis_are_created_with_explicit_names():
 
 def test_organizations_without_id_are_looked_up_once_by_name():
     monitor = deploy(ESTATE)
-    lookups = [args for token, args in monitor.calls if token == "auth0:index/getOrganization:getOrganization"]
+    lookups = [args for token, args in monitor.calls if token == GET_ORGANIZATION]
     assert lookups == [{"name": "initech"}]
 
 
@@ -210,12 +204,12 @@ def test_every_shipped_stack_builds_its_resource_graph(stack):
 @pytest.mark.parametrize(
     "type_, custom, expected",
     [
-        ("auth0:index/client:Client", True, True),
-        ("auth0:index/clientGrant:ClientGrant", True, True),
-        ("auth0:index/organizationClientGrant:OrganizationClientGrant", True, False),
-        ("auth0:index/clientCredentials:ClientCredentials", True, False),
-        ("auth0:index/organization:Organization", True, False),
-        ("auth0-m2m:index:M2MApplication", False, None),
+        (CLIENT, True, True),
+        (GRANT, True, True),
+        (LINK, True, False),
+        (CREDENTIALS, True, False),
+        (ORG, True, False),
+        (APP_TYPE, False, None),
     ],
 )
 def test_protection_transform_protects_clients_and_grants_only(type_, custom, expected):

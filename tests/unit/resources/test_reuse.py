@@ -10,17 +10,10 @@ import pytest
 from auth0_m2m import ApplicationConfig, Estate, M2MApplication, M2MApplicationArgs, validate
 from auth0_m2m.resources.claims import NameCollisionError
 
+from tests.type_tokens import API, APP_TYPE, CLIENT, CREDENTIALS, ESTATE_TYPE, GRANT, LINK, ORG, SCOPES
+
 from ..pulumi_harness import TenantMocks, capture, run
 
-CLIENT = "auth0:index/client:Client"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-ORG = "auth0:index/organization:Organization"
-API = "auth0:index/resourceServer:ResourceServer"
-SCOPES = "auth0:index/resourceServerScopes:ResourceServerScopes"
-APP_TYPE = "auth0-m2m:index:M2MApplication"
-ESTATE_TYPE = "auth0-m2m:index:Estate"
 ORDERS = "https://orders.example.com/"
 
 

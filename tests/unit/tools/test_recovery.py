@@ -16,14 +16,7 @@ from rich.console import Console
 
 from auth0_m2m.tools import recovery
 from auth0_m2m.tools.recovery import PendingCreate, Resolution
-
-CLIENT = "auth0:index/client:Client"
-CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
-GRANT = "auth0:index/clientGrant:ClientGrant"
-LINK = "auth0:index/organizationClientGrant:OrganizationClientGrant"
-ORG = "auth0:index/organization:Organization"
-API = "auth0:index/resourceServer:ResourceServer"
-SCOPES = "auth0:index/resourceServerScopes:ResourceServerScopes"
+from tests.type_tokens import API, CLIENT, CREDENTIALS, GRANT, LINK, ORG, SCOPES
 
 
 def urn(type_: str, name: str) -> str:
