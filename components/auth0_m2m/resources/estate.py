@@ -6,7 +6,7 @@ by name with one lookup per organization per run), and creates one M2MApplicatio
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pulumi
 import pulumi_auth0 as auth0
@@ -38,8 +38,9 @@ class Estate(pulumi.ComponentResource):
 
     TYPE = ESTATE_TYPE
 
-    organization_ids: dict[str, pulumi.Input[str]]
-    applications: dict[str, M2MApplication]
+    if TYPE_CHECKING:  # for type checkers only, as on M2MApplication (the SDK reads annotations per registration)
+        organization_ids: dict[str, pulumi.Input[str]]
+        applications: dict[str, M2MApplication]
 
     def __init__(
         self,
