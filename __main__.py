@@ -6,8 +6,8 @@ nothing. Everything reusable lives in the auth0_m2m library (components/).
 
 from auth0_m2m import Estate, export_estate, load_program_config, tune_garbage_collection
 
-# This process runs nothing but the program: collect garbage less often (a large estate evaluates in about half the
-# time, with the same peak memory; see auth0_m2m.resources.interpreter).
+# This process runs nothing but the program: collect garbage less often (a large estate evaluates about 1.7x faster,
+# with the same peak memory; see auth0_m2m.resources.interpreter).
 tune_garbage_collection()
 config = load_program_config()
 estate = Estate(config.environment, config)
