@@ -13,8 +13,9 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime import mocks, settings
 
+# Only pulumi and the library: tests/packaging/consumer.py imports this module in a virtual environment that has
+# nothing else (so the mock tenant takes its type tokens from the library, not from tests/type_tokens.py).
 from auth0_m2m import contract
-from tests.type_tokens import CLIENT, CREDENTIALS, GET_ORGANIZATION, GRANT, LINK, ORG
 
 PROJECT = "auth0-m2m"
 
@@ -53,24 +54,24 @@ class TenantMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         n = next(self._counter)
         state = dict(args.inputs)
-        if args.typ == CLIENT:
+        if args.typ == contract.CLIENT_TYPE:
             state["client_id"] = f"client{n:027d}"
             return state["client_id"], state
-        if args.typ == CREDENTIALS:
+        if args.typ == contract.CLIENT_CREDENTIALS_TYPE:
             state["client_secret"] = f"secret-{n}-do-not-print"
             return f"cred{n}", state
-        if args.typ == GRANT:
+        if args.typ == contract.CLIENT_GRANT_TYPE:
             return f"cgr_{n:016d}", state
-        if args.typ == ORG:
+        if args.typ == contract.ORGANIZATION_TYPE:
             return f"org_{n:016d}", state
-        if args.typ == LINK:
+        if args.typ == contract.ORGANIZATION_CLIENT_GRANT_TYPE:
             return f"{args.inputs['organizationId']}::{args.inputs['grantId']}", state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == contract.PROVIDER_BUILD_FUNCTION:
             return {"id": "auth0-m2m", "version": contract.PROVIDER_VERSION, "fixes": [contract.PROVIDER_LINK_READ_FIX]}
-        if args.token == GET_ORGANIZATION:
+        if args.token == "auth0:index/getOrganization:getOrganization":
             return {"id": f"org_lookup{args.args['name']}"[:20], "name": args.args["name"]}
         return {}
 
