@@ -217,12 +217,13 @@ def compare(applications: int, repeats: int = 5, tuned: bool = True) -> dict:
     }
     if tuned:
         setting = settings[1]
+        summary = _summary(runs[setting])
         row["tuned"] = {
             "thresholds": setting,
-            **_summary(runs[setting]),
+            **summary,
             "component_peak_mib": round(max(r["peak_bytes"] for r in runs[setting]["component"]) / 2**20, 1),
             # What the program's setting saves the component library (default / tuned medians).
-            "speedup": round(row["component_seconds"] / _summary(runs[setting])["component_seconds"], 2),
+            "speedup": round(row["component_seconds"] / summary["component_seconds"], 2),
         }
     return row
 

@@ -11,6 +11,7 @@ the real CLI).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -225,16 +226,21 @@ def _too_large() -> str:
 GENERATED = {"too-large": _too_large}
 
 
+@functools.cache
+def _generated(case: str) -> Path:
+    """The file of a generated case, written (or checked) once per test process."""
+    path = GENERATED_DIR / f"{case}.yaml"
+    text = GENERATED[case]()
+    if not path.is_file() or path.read_text() != text:
+        GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
 def files() -> dict[str, Path]:
     """Case name -> its file (committed in malformed/, or written into GENERATED_DIR)."""
-    found = {path.stem: path for path in sorted(MALFORMED.glob("*.yaml"))}
-    for case, generate in GENERATED.items():
-        path = GENERATED_DIR / f"{case}.yaml"
-        text = generate()
-        if not path.is_file() or path.read_text() != text:
-            GENERATED_DIR.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        found[case] = path
+    found = {path.stem: path for path in MALFORMED.glob("*.yaml")}
+    found.update({case: _generated(case) for case in GENERATED})
     return dict(sorted(found.items()))
 
 

@@ -128,21 +128,17 @@ def test_the_policy_pack_reads_booleans_like_the_library(text):
     assert outcome(shared.config_boolean) == outcome(contract.config_boolean)
 
 
-@pytest.mark.parametrize(
-    "written_out, library_value",
-    [
-        (type_tokens.CLIENT, contract.CLIENT_TYPE),
-        (type_tokens.CREDENTIALS, contract.CLIENT_CREDENTIALS_TYPE),
-        (type_tokens.GRANT, contract.CLIENT_GRANT_TYPE),
-        (type_tokens.LINK, contract.ORGANIZATION_CLIENT_GRANT_TYPE),
-        (type_tokens.ORG, contract.ORGANIZATION_TYPE),
-        (type_tokens.API, contract.RESOURCE_SERVER_TYPE),
-        (type_tokens.SCOPES, contract.RESOURCE_SERVER_SCOPES_TYPE),
-        (type_tokens.APP_TYPE, contract.M2M_APPLICATION_TYPE),
-        (type_tokens.ESTATE_TYPE, contract.ESTATE_TYPE),
-    ],
-)
-def test_type_tokens_are_the_ones_every_deployed_urn_holds(written_out, library_value):
+
+#: tests/type_tokens.py name -> the contract's name for the same token.
+TEST_TOKENS = {
+    "CLIENT": "CLIENT_TYPE", "CREDENTIALS": "CLIENT_CREDENTIALS_TYPE", "GRANT": "CLIENT_GRANT_TYPE",
+    "LINK": "ORGANIZATION_CLIENT_GRANT_TYPE", "ORG": "ORGANIZATION_TYPE", "API": "RESOURCE_SERVER_TYPE",
+    "SCOPES": "RESOURCE_SERVER_SCOPES_TYPE", "APP_TYPE": "M2M_APPLICATION_TYPE", "ESTATE_TYPE": "ESTATE_TYPE",
+}
+
+
+def test_type_tokens_are_the_ones_every_deployed_urn_holds():
     """The tests' literal tokens (tests/type_tokens.py) equal the library's: a token changed by mistake in the
     contract would change the URN of every deployed resource."""
-    assert library_value == written_out
+    library = {name: getattr(contract, attribute) for name, attribute in TEST_TOKENS.items()}
+    assert library == {name: getattr(type_tokens, name) for name in TEST_TOKENS}

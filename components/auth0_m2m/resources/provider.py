@@ -168,9 +168,8 @@ def require_link_capacity(
     mine = {org: n for org, n in links.items() if n}
     # Only this component's organizations can cross the limit now (the ledger's others were checked before): no
     # copy of the whole ledger per application.
-    over = sorted(
-        (org, ledger[org] + n) for org, n in mine.items() if ledger[org] + n > UPSTREAM_LINKS_READ_PER_ORGANIZATION
-    )
+    totals = {org: ledger[org] + n for org, n in mine.items()}
+    over = sorted((org, n) for org, n in totals.items() if n > UPSTREAM_LINKS_READ_PER_ORGANIZATION)
     if provider is None and not isinstance(get_monitor(), MockMonitor):
         # The default provider asks for the project's version: name what is missing before the engine fails on it.
         location = missing_plugin_location()
