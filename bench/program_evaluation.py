@@ -3,8 +3,14 @@
 For N applications x 3 APIs x 10 organization authorizations, measures wall time, CPU time and peak memory of
 (a) the component library (validate + Estate) and (b) a plain pulumi_auth0 program declaring the same resources
 with the same inputs and dependencies (what a careful engineer writes by hand: explicit defaults, grants waiting
-for their API), each evaluation in a fresh child process of this one. The two sides alternate (ABBA order), so
-both see the same machine load; the overhead is the ratio of the medians of the wall times.
+for their API), each evaluation in a fresh child process of this one. The sides alternate (ABBA order), so
+all see the same machine load; the overhead is the ratio of the medians of the wall times.
+
+A third side, (c) ``structure``, is the plain program's resources arranged as the library arranges them and
+nothing else: one bare component for the estate and one per application (no inputs recorded, no outputs, no
+validation), each resource under the parent the library gives it. It is what any library that gives each
+application a component of its own pays in Pulumi's Python SDK; ``structure_ratio`` (structure / plain) is that
+floor, measured in the same runs (``--no-structure`` leaves it out).
 
 Module imports happen before the clock starts on both sides: they are a one-off cost, not evaluation, and are
 reported on their own (``import_seconds``: importing ``auth0_m2m``, whose pydantic models dominate it).
@@ -14,7 +20,7 @@ adds, as another team's program sees it) and with the thresholds the project's p
 (``auth0_m2m.tune_garbage_collection``): ``gc_seconds`` is the time spent in the collector, ``tuned`` what a
 program gains from the setting and the overhead when the collector no longer dominates.
 
-    python bench/program_evaluation.py [--apps 100 300 1000] [--repeats 5] [--no-tuned] [--write]
+    python bench/program_evaluation.py [--apps 100 300 1000] [--repeats 5] [--no-tuned] [--no-structure] [--write]
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -67,7 +74,7 @@ def _child(mode: str, applications: int, thresholds: str = "default") -> None:
             config = validate(raw, "bench")
             Estate(config.environment, config)
     else:
-        program = lambda: _plain_program(raw)  # noqa: E731
+        program = lambda: _plain_program(raw, structure=mode == "structure")  # noqa: E731
 
     class Tenant(pulumi.runtime.Mocks):
         def __init__(self):
@@ -102,14 +109,30 @@ def _child(mode: str, applications: int, thresholds: str = "default") -> None:
                       "peak_bytes": peak}))
 
 
-def _plain_program(raw: dict) -> None:
+def _plain_program(raw: dict, structure: bool = False) -> None:
     """The same resources as the component creates, with the same inputs and dependencies, declared directly
-    (no validation, no components, no parents)."""
+    (no validation, no components, no parents).
+
+    ``structure``: the same again under bare components, parented as the library parents them (an estate
+    component owns the organizations and APIs, one component per application owns its client, the client its
+    credentials and grants, a grant its organization links)."""
     import pulumi
     import pulumi_auth0 as auth0
 
+    def under(parent, **kwargs) -> Optional[pulumi.ResourceOptions]:
+        """A resource's options: its parent only in the structure (the plain program passes what it passed)."""
+        if structure:
+            return pulumi.ResourceOptions(parent=parent, **kwargs)
+        return pulumi.ResourceOptions(**kwargs) if kwargs else None
+
+    def component(type_: str, name: str, parent=None):
+        return pulumi.ComponentResource(type_, name, None, pulumi.ResourceOptions(parent=parent)) if structure else None
+
+    estate = component("bench:index:Estate", "bench")
     org_ids = {
-        name: auth0.Organization(f"org/{name}", name=name, display_name=org.get("display_name") or name).id
+        name: auth0.Organization(
+            f"org/{name}", name=name, display_name=org.get("display_name") or name, opts=under(estate)
+        ).id
         for name, org in raw["organizations"].items()
     }
     audiences, dependencies = {}, {}
@@ -122,15 +145,18 @@ def _plain_program(raw: dict) -> None:
             token_lifetime=86400,
             allow_offline_access=False,
             skip_consent_for_verifiable_first_party_clients=True,
+            opts=under(estate),
         )
         scopes = auth0.ResourceServerScopes(
             f"api/{key}/scopes",
             resource_server_identifier=server.identifier,
             scopes=[auth0.ResourceServerScopesScopeArgs(name=s, description=d) for s, d in api["scopes"].items()],
+            opts=under(server),
         )
         audiences[key] = api["identifier"]
         dependencies[key] = [server, scopes]
     for app in raw["applications"]:
+        application = component("bench:index:M2MApplication", app["name"], estate)
         client = auth0.Client(
             app["name"],
             name=app["name"],
@@ -140,9 +166,11 @@ def _plain_program(raw: dict) -> None:
             description="Managed by Pulumi (auth0-m2m)",
             client_metadata={},
             default_organization=auth0.ClientDefaultOrganizationArgs(disable=True),
+            opts=under(application),
         )
         auth0.ClientCredentials(
-            f"{app['name']}/credentials", client_id=client.client_id, authentication_method="client_secret_post"
+            f"{app['name']}/credentials", client_id=client.client_id, authentication_method="client_secret_post",
+            opts=under(client),
         )
         for grant in app["grants"]:
             audience = audiences[grant["api"]]
@@ -154,10 +182,12 @@ def _plain_program(raw: dict) -> None:
                 organization_usage=grant["organization_usage"],
                 allow_any_organization=False,
                 subject_type="client",
-                opts=pulumi.ResourceOptions(depends_on=dependencies[grant["api"]]),
+                opts=under(client, depends_on=dependencies[grant["api"]]),
             )
             for org in sorted(grant["organizations"]):
-                auth0.OrganizationClientGrant(f"{app['name']}/{audience}/{org}", organization_id=org_ids[org], grant_id=cg.id)
+                auth0.OrganizationClientGrant(
+                    f"{app['name']}/{audience}/{org}", organization_id=org_ids[org], grant_id=cg.id, opts=under(cg)
+                )
 
 
 def measure(mode: str, applications: int, thresholds: str = "default") -> dict:
@@ -180,7 +210,7 @@ def _summary(runs: dict[str, list[dict]]) -> dict:
     median = {mode: statistics.median(r["seconds"] for r in rs) for mode, rs in runs.items()}
     cpu = {mode: statistics.median(r["cpu_seconds"] for r in rs) for mode, rs in runs.items()}
     collector = {mode: statistics.median(r["gc_seconds"] for r in rs) for mode, rs in runs.items()}
-    return {
+    summary = {
         "component_seconds": round(median["component"], 2),
         "plain_seconds": round(median["plain"], 2),
         "overhead_ratio": round(median["component"] / median["plain"], 3),
@@ -190,17 +220,29 @@ def _summary(runs: dict[str, list[dict]]) -> dict:
         "component_samples": [round(r["seconds"], 2) for r in runs["component"]],
         "plain_samples": [round(r["seconds"], 2) for r in runs["plain"]],
     }
+    if "structure" in runs:
+        summary.update({
+            "structure_seconds": round(median["structure"], 2),
+            # The floor: bare components and parents, against the plain program.
+            "structure_ratio": round(median["structure"] / median["plain"], 3),
+            # What the library adds on top of that floor (validation, recorded inputs and outputs, its own code).
+            "component_over_structure_ratio": round(median["component"] / median["structure"], 3),
+            "structure_gc_seconds": round(collector["structure"], 2),
+            "structure_samples": [round(r["seconds"], 2) for r in runs["structure"]],
+        })
+    return summary
 
 
-def compare(applications: int, repeats: int = 5, tuned: bool = True) -> dict:
+def compare(applications: int, repeats: int = 5, tuned: bool = True, structure: bool = True) -> dict:
     """``repeats`` evaluations of each side, alternating in ABBA order (with the default collector, then, when
-    ``tuned``, with the program's thresholds in the same order); medians and their ratio."""
+    ``tuned``, with the program's thresholds in the same order); medians and their ratios."""
     settings = ["default"] + ([program_thresholds()] if tuned else [])
-    runs: dict[str, dict[str, list[dict]]] = {setting: {"component": [], "plain": []} for setting in settings}
+    modes = ("component", "plain") + (("structure",) if structure else ())
+    runs: dict[str, dict[str, list[dict]]] = {setting: {mode: [] for mode in modes} for setting in settings}
     load_before = os.getloadavg()
     for i in range(repeats):
         for setting in settings:
-            for mode in (("component", "plain") if i % 2 == 0 else ("plain", "component")):
+            for mode in (modes if i % 2 == 0 else tuple(reversed(modes))):
                 runs[setting][mode].append(measure(mode, applications, setting))
     load_after = os.getloadavg()
     default = runs["default"]
@@ -228,8 +270,8 @@ def compare(applications: int, repeats: int = 5, tuned: bool = True) -> dict:
     return row
 
 
-def run(sizes=(100, 300, 1000), repeats: int = 5, tuned: bool = True) -> list[dict]:
-    return [compare(applications, repeats, tuned) for applications in sizes]
+def run(sizes=(100, 300, 1000), repeats: int = 5, tuned: bool = True, structure: bool = True) -> list[dict]:
+    return [compare(applications, repeats, tuned, structure) for applications in sizes]
 
 
 def write(rows: list[dict]) -> None:
@@ -243,8 +285,9 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         "| applications | resources (component / plain) | collector | component s (median) | plain s (median) | "
         "overhead (wall) | overhead (CPU) | in the collector s (component / plain) | component runs s | plain runs s | "
+        "structure s (median) / structure ÷ plain / component ÷ structure | structure runs s | "
         "load average before / after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         load = r["load_average"]
@@ -255,7 +298,9 @@ def markdown(rows: list[dict]) -> str:
                 f"{s['component_seconds']} | {s['plain_seconds']} | {s['overhead_ratio']}x | {s['cpu_overhead_ratio']}x | "
                 f"{s.get('component_gc_seconds', '?')} / {s.get('plain_gc_seconds', '?')} | "
                 f"{', '.join(map(str, s['component_samples']))} | {', '.join(map(str, s['plain_samples']))} | "
-                f"{'/'.join(map(str, load['before']))} → {'/'.join(map(str, load['after']))} |"
+                + (f"{s['structure_seconds']} / {s['structure_ratio']}x / {s['component_over_structure_ratio']}x | "
+                   f"{', '.join(map(str, s['structure_samples']))} | " if "structure_seconds" in s else "- | - | ")
+                + f"{'/'.join(map(str, load['before']))} → {'/'.join(map(str, load['after']))} |"
             )
     return "\n".join(lines)
 
@@ -269,11 +314,13 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-tuned", dest="tuned", action="store_false",
                         help="only the default collector (half the runs)")
+    parser.add_argument("--no-structure", dest="structure", action="store_false",
+                        help="leave out the bare-component structure (a third fewer runs)")
     parser.add_argument("--write", action="store_true", help="write bench/results/evaluation.{json,md}")
     args = parser.parse_args()
     rows = []
     for applications in args.apps:
-        rows.append(compare(applications, args.repeats, args.tuned))
+        rows.append(compare(applications, args.repeats, args.tuned, args.structure))
         print(json.dumps(rows[-1]), flush=True)
     print(markdown(rows))
     if args.write:
