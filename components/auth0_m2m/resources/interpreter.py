@@ -18,7 +18,7 @@ import gc
 
 #: (generation 0, 1, 2) collection thresholds. Generation 0 is collected after 10,000 net allocations instead of
 #: 700, and generation 2 (the full walk) after 50 collections of generation 1 instead of 10; CPython still skips a
-#: full collection until a quarter of the heap is new. Measured at 100 to 1,000 applications: evaluation 1.7-1.8x
+#: full collection until a quarter of the heap is new. Measured at 100 to 1,000 applications: evaluation 1.5-1.8x
 #: faster, the same peak memory (the cycles the SDK leaves are few and are still collected, later).
 THRESHOLDS = (10_000, 50, 50)
 
