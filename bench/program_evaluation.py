@@ -3,7 +3,7 @@
 For N applications x 3 APIs x 10 organization authorizations, measures wall time, CPU time and peak memory of
 (a) the component library (validate + Estate) and (b) a plain pulumi_auth0 program declaring the same resources
 with the same inputs and dependencies (what a careful engineer writes by hand: explicit defaults, grants waiting
-for their API), each evaluation in a fresh child process of this one. The sides alternate (ABBA order), so
+for their API), each evaluation in a fresh child process of this one. The sides alternate (ABC, then CBA), so
 all see the same machine load; the overhead is the ratio of the medians of the wall times.
 
 A third side, (c) ``structure``, is the plain program's resources arranged as the library arranges them and
@@ -234,7 +234,7 @@ def _summary(runs: dict[str, list[dict]]) -> dict:
 
 
 def compare(applications: int, repeats: int = 5, tuned: bool = True, structure: bool = True) -> dict:
-    """``repeats`` evaluations of each side, alternating in ABBA order (with the default collector, then, when
+    """``repeats`` evaluations of each side, alternating (ABC, then CBA; with the default collector, then, when
     ``tuned``, with the program's thresholds in the same order); medians and their ratios."""
     settings = ["default"] + ([program_thresholds()] if tuned else [])
     modes = ("component", "plain") + (("structure",) if structure else ())
