@@ -6,7 +6,7 @@ nothing. Everything reusable lives in the auth0_m2m library (components/).
 
 from auth0_m2m import Estate, export_estate, load_program_config, tune_garbage_collection
 
-# This process runs nothing but the program: collect garbage less often (a large estate evaluates about 1.7x faster,
+# This process runs nothing but the program: collect garbage less often (a large estate evaluates 1.5-1.8x faster,
 # with the same peak memory; see auth0_m2m.resources.interpreter).
 tune_garbage_collection()
 config = load_program_config()

@@ -15,7 +15,7 @@ floor, measured in the same runs (``--no-structure`` leaves it out).
 Module imports happen before the clock starts on both sides: they are a one-off cost, not evaluation, and are
 reported on their own (``import_seconds``: importing ``auth0_m2m``, whose pydantic models dominate it).
 
-Both sides run twice per repeat: with the interpreter's default garbage collection (the overhead the library
+Every side runs twice per repeat: with the interpreter's default garbage collection (the overhead the library
 adds, as another team's program sees it) and with the thresholds the project's program sets
 (``auth0_m2m.tune_garbage_collection``): ``gc_seconds`` is the time spent in the collector, ``tuned`` what a
 program gains from the setting and the overhead when the collector no longer dominates.
@@ -207,29 +207,23 @@ def program_thresholds() -> str:
 
 
 def _summary(runs: dict[str, list[dict]]) -> dict:
+    """Per side (component, plain, structure when measured): median wall time, median time in the collector and
+    the samples; the ratios between the sides' medians."""
     median = {mode: statistics.median(r["seconds"] for r in rs) for mode, rs in runs.items()}
     cpu = {mode: statistics.median(r["cpu_seconds"] for r in rs) for mode, rs in runs.items()}
-    collector = {mode: statistics.median(r["gc_seconds"] for r in rs) for mode, rs in runs.items()}
-    summary = {
-        "component_seconds": round(median["component"], 2),
-        "plain_seconds": round(median["plain"], 2),
+    summary: dict = {
         "overhead_ratio": round(median["component"] / median["plain"], 3),
         "cpu_overhead_ratio": round(cpu["component"] / cpu["plain"], 3),
-        "component_gc_seconds": round(collector["component"], 2),
-        "plain_gc_seconds": round(collector["plain"], 2),
-        "component_samples": [round(r["seconds"], 2) for r in runs["component"]],
-        "plain_samples": [round(r["seconds"], 2) for r in runs["plain"]],
     }
     if "structure" in runs:
-        summary.update({
-            "structure_seconds": round(median["structure"], 2),
-            # The floor: bare components and parents, against the plain program.
-            "structure_ratio": round(median["structure"] / median["plain"], 3),
-            # What the library adds on top of that floor (validation, recorded inputs and outputs, its own code).
-            "component_over_structure_ratio": round(median["component"] / median["structure"], 3),
-            "structure_gc_seconds": round(collector["structure"], 2),
-            "structure_samples": [round(r["seconds"], 2) for r in runs["structure"]],
-        })
+        # The floor (bare components and parents) against the plain program, and what the library adds to it
+        # (validation, recorded inputs and outputs, its own code).
+        summary["structure_ratio"] = round(median["structure"] / median["plain"], 3)
+        summary["component_over_structure_ratio"] = round(median["component"] / median["structure"], 3)
+    for mode, rs in runs.items():
+        summary[f"{mode}_seconds"] = round(median[mode], 2)
+        summary[f"{mode}_gc_seconds"] = round(statistics.median(r["gc_seconds"] for r in rs), 2)
+        summary[f"{mode}_samples"] = [round(r["seconds"], 2) for r in rs]
     return summary
 
 

@@ -128,7 +128,6 @@ def test_the_policy_pack_reads_booleans_like_the_library(text):
     assert outcome(shared.config_boolean) == outcome(contract.config_boolean)
 
 
-
 #: tests/type_tokens.py name -> the contract's name for the same token.
 TEST_TOKENS = {
     "CLIENT": "CLIENT_TYPE", "CREDENTIALS": "CLIENT_CREDENTIALS_TYPE", "GRANT": "CLIENT_GRANT_TYPE",

@@ -1,11 +1,11 @@
 """Settings of the Python interpreter for a process that runs a large Pulumi program.
 
 Measured (bench/program_evaluation.py, README "Benchmarks"): evaluating 1,000 applications (36,000 resources)
-under mocks spends about 60 % of its time in CPython's cyclic garbage collector, for the component library and a
-plain pulumi_auth0 program alike. The Python SDK keeps about 65 objects alive per resource (outputs, futures,
-tasks, resolved values), so the heap grows to millions of objects and each full collection walks all of them: the collector's
-cost grows faster than the program. Almost nothing it walks is garbage: resources and their outputs live until
-the program ends.
+under mocks spends half or more of its time in CPython's cyclic garbage collector, for the component library and
+a plain pulumi_auth0 program alike. The Python SDK keeps about 65 objects alive per resource (outputs, futures,
+tasks, resolved values), so the heap grows to millions of objects and each full collection walks all of them: the
+collector's cost grows faster than the program. Almost nothing it walks is garbage: resources and their outputs
+live until the program ends.
 
 This is a process-wide setting, so the library never applies it on import: the project's program
 (``__main__.py``) and the component package's plugin call it, because each owns its process. Another team's
